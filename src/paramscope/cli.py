@@ -1,0 +1,180 @@
+"""Command line: parse -> library -> render. Bad input: one line ``error: ...`` and exit code 2.
+
+    paramscope bert-base-uncased                 # short for: paramscope show bert-base-uncased
+    paramscope show bert-base-chinese --formula
+    paramscope compare bert-base-uncased bert-base-chinese
+    paramscope presets
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from enum import StrEnum
+from typing import Sequence
+
+from . import __version__
+from .errors import ParamscopeError
+
+COMMANDS = ("show", "compare", "presets")
+EXIT_BAD_INPUT = 2
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+class Color(StrEnum):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class UsageError(ParamscopeError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see 'paramscope {self.prog.split()[-1]} --help')"
+                         if self.prog != "paramscope" else f"{message} (see 'paramscope --help')")
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-class", metavar="CLASS",
+                   help="e.g. BertForPreTraining; default: the config's architectures[0], else BertModel "
+                        "(presets: BertModel)")
+    p.add_argument("--family", help="architecture family, when the config does not say (bert)")
+    p.add_argument("--no-pooler", action="store_true", help="BertModel built with add_pooling_layer=False")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                   help="what-if: change a config field (repeatable), e.g. --set vocab_size=21128")
+    _output_options(p)
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", type=Format, choices=list(Format), default=Format.TABLE,
+                   help="output format (default: table)")
+    p.add_argument("--color", type=Color, choices=list(Color), default=Color.AUTO,
+                   help="colour in table output (default: auto, off when piped or NO_COLOR is set)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="paramscope", description="Exactly where a transformer's parameters live.",
+                     epilog="'paramscope NAME' is short for 'paramscope show NAME'.")
+    parser.add_argument("--version", action="version", version=f"paramscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    show = sub.add_parser("show", help="one model: tree by component, roles, memory",
+                          description="Count a model's parameters from a preset, config.json or folder.")
+    show.add_argument("model", help="preset name (see 'paramscope presets'), config.json, or a folder with one")
+    show.add_argument("--formula", action="store_true", help="closed-form formulas, symbolic and with numbers")
+    show.add_argument("--tensors", action="store_true", help="every tensor: name, shape, count, group, role")
+    show.add_argument("--depth", type=int, default=2, metavar="N",
+                      help="tree levels to show (default 2; 0 shows all)")
+    _model_options(show)
+
+    compare = sub.add_parser("compare", help="several models side by side",
+                             description="Compare models by group and role, counts and shares.")
+    compare.add_argument("models", nargs="+", help="preset names or config paths")
+    _model_options(compare)
+
+    presets = sub.add_parser("presets", help="built-in configurations with exact and published totals",
+                             description="List the built-in presets.")
+    _output_options(presets)
+    return parser
+
+
+def _inspect(spec: str, args: argparse.Namespace):
+    from .anatomy import inspect
+    from .sources.config import parse_assignment
+
+    overrides = dict(parse_assignment(s) for s in args.overrides)
+    return inspect(spec, model_class=args.model_class, overrides=overrides or None, family=args.family,
+                   add_pooling_layer=not args.no_pooler)
+
+
+def _use_color(choice: Color) -> bool:
+    if choice == Color.ALWAYS:
+        return True
+    if choice == Color.NEVER or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def run(argv: Sequence[str]) -> str:
+    """Everything but printing: returns the output text or raises ParamscopeError."""
+    argv = list(argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "show")
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        raise UsageError("name a model, e.g. 'paramscope bert-base-uncased' (see 'paramscope --help')")
+
+    from .render import csv as csv_out
+    from .render import json as json_out
+    from .render import markdown, text, views
+
+    fmt, color = args.format, _use_color(args.color)
+
+    def draw(doc) -> str:
+        return markdown.render(doc) if fmt == Format.MARKDOWN else text.render(doc, color=color)
+
+    if args.command == "presets":
+        from .anatomy import inspect
+        from .presets import PRESETS
+
+        rows = [(p, inspect(p.name)) for p in PRESETS.values()]
+        if fmt == Format.JSON:
+            return json_out.dumps({"schema_version": 1, "presets": [
+                {"name": p.name, "aliases": list(p.aliases), "nickname": p.nickname, "model_class": a.model_class,
+                 "parameters": a.parameters, "published": p.published, "origin": p.origin, "config": dict(p.config)}
+                for p, a in rows]})
+        if fmt == Format.CSV:
+            return "name,nickname,model_class,parameters,published\n" + "".join(
+                f"{p.name},{p.nickname or ''},{a.model_class},{a.parameters},{p.published or ''}\n" for p, a in rows)
+        return draw(views.presets(rows))
+
+    if args.command == "compare":
+        models = [_inspect(spec, args) for spec in args.models]
+        if fmt == Format.JSON:
+            return json_out.compare(models)
+        if fmt == Format.CSV:
+            return csv_out.compare(models)
+        return draw(views.compare(models))
+
+    if args.depth < 0:
+        raise UsageError(f"--depth must be 0 or more, got {args.depth}")
+    a = _inspect(args.model, args)
+    if fmt == Format.JSON:
+        return json_out.show(a)
+    if fmt == Format.CSV:
+        return csv_out.show(a)
+    if args.formula:
+        return draw(views.formula(a))
+    if args.tensors:
+        return draw(views.tensors(a))
+    return draw(views.show(a, depth=args.depth))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        out = run(sys.argv[1:] if argv is None else argv)
+    except ParamscopeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `paramscope ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

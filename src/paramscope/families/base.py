@@ -1,0 +1,112 @@
+"""What every family module provides: config fields, symbols, tensor formulas and name patterns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Callable, Mapping, Sequence
+
+from ..errors import ConfigError
+from ..inventory import Tensor
+
+
+class Group(StrEnum):
+    EMBEDDINGS = "embeddings"
+    ENCODER = "encoder"
+    POOLER = "pooler"
+    HEADS = "heads"
+    UNCLASSIFIED = "unclassified"
+
+
+class Role(StrEnum):
+    EMBEDDING = "embedding"
+    ATTENTION = "attention"
+    FFN = "ffn"
+    NORM = "norm"
+    POOLER = "pooler"
+    HEAD = "head"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A size symbol of the closed-form formulas, e.g. ``H = hidden_size``."""
+
+    letter: str
+    field: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A name pattern (matched against the canonical name) and the group and role it means."""
+
+    pattern: str
+    group: Group
+    role: Role
+
+    def matches(self, name: str) -> bool:
+        return re.fullmatch(self.pattern, name) is not None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a tensor lives: group, role and the module path below the group."""
+
+    group: Group
+    role: Role
+    path: tuple[str, ...]
+    leaf: str
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    symbols: Sequence[Symbol]
+    model_classes: Sequence[str]
+    default_class: str
+    rules: Sequence[Rule]
+    # Module paths whose children are numbered copies of one block, with the symbol that counts them.
+    repeats: Mapping[str, str]
+    resolve: Callable[[Mapping[str, Any], str], dict[str, Any]]
+    tensors: Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[Tensor]]
+    canonical: Callable[[str], str]
+    notes: Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[str]] = field(default=lambda *_: [])
+    # Plain-words notes for --formula: (resolved config, model class, tensor names) -> sentences.
+    formula_notes: Callable[[Mapping[str, Any], str, frozenset[str]], list[str]] = field(default=lambda *_: [])
+
+    def values(self, cfg: Mapping[str, Any]) -> dict[str, int]:
+        return {s.letter: cfg[s.field] for s in self.symbols if s.field in cfg}
+
+    @property
+    def order(self) -> list[str]:
+        return [s.letter for s in self.symbols]
+
+    def place(self, name: str) -> Placement:
+        canonical = self.canonical(name)
+        parts = canonical.split(".")
+        module, leaf = tuple(parts[:-1]), parts[-1]
+        for rule in self.rules:
+            if rule.matches(canonical):
+                path = module[1:] if module and module[0] == rule.group else module
+                return Placement(rule.group, rule.role, path, leaf)
+        return Placement(Group.UNCLASSIFIED, Role.OTHER, module, leaf)
+
+
+def need_int(cfg: Mapping[str, Any], key: str, source: str, *, minimum: int) -> int:
+    """A size field as transformers would accept it: an int (not a bool) of at least ``minimum``."""
+    value = cfg[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{source}: {key} must be an integer, got {value!r}; write it as a whole number")
+    if value < minimum:
+        want = "a positive integer" if minimum == 1 else f"at least {minimum}"
+        raise ConfigError(f"{source}: {key} must be {want}, got {value}")
+    return value
+
+
+def need_bool(cfg: Mapping[str, Any], key: str, source: str) -> bool:
+    value = cfg[key]
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: {key} must be true or false, got {value!r}")
+    return value

@@ -1,0 +1,97 @@
+"""The one record that flows between stages: a tensor's name, shape, dtype, kind and what it is tied to.
+
+Sources (a config's formula today, checkpoint readers next) produce an :class:`Inventory`;
+classification and the component tree only read it. Counts, bytes and shares are derived, never stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Iterable, Mapping
+
+from .symbolic import Poly
+
+
+class Kind(StrEnum):
+    PARAMETER = "parameter"
+    BUFFER = "buffer"
+    ALIAS = "alias"  # a tied duplicate: same storage as ``tied_to``, counted once
+    OPTIMIZER_STATE = "optimizer_state"
+    OTHER = "other"
+
+
+# Bytes per element by dtype name (torch spelling; safetensors/numpy names map onto these).
+DTYPE_BYTES: Mapping[str, float] = {
+    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1,
+    "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1, "bool": 1,
+}
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One named tensor. ``expr`` is the symbolic shape when the tensor comes from a formula."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    kind: Kind = Kind.PARAMETER
+    tied_to: str | None = None
+    expr: tuple[Poly, ...] | None = field(default=None, compare=False)
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.numel * DTYPE_BYTES.get(self.dtype, 4))
+
+    @property
+    def numel_expr(self) -> Poly | None:
+        if self.expr is None:
+            return None
+        out = Poly.const(1)
+        for dim in self.expr:
+            out = out * dim
+        return out
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Every tensor of one model, in module order, plus where it came from."""
+
+    tensors: tuple[Tensor, ...]
+    source: str
+    family: str
+    model_class: str
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    notes: tuple[str, ...] = ()
+
+    def of_kind(self, kind: Kind) -> list[Tensor]:
+        return [t for t in self.tensors if t.kind == kind]
+
+    def numel(self, kind: Kind = Kind.PARAMETER) -> int:
+        return sum(t.numel for t in self.tensors if t.kind == kind)
+
+    def nbytes(self, kind: Kind = Kind.PARAMETER) -> int:
+        return sum(t.nbytes for t in self.tensors if t.kind == kind)
+
+    def dtypes(self, kind: Kind = Kind.PARAMETER) -> dict[str, int]:
+        """Element counts by dtype, e.g. ``{"float32": 109482240}``."""
+        out: dict[str, int] = {}
+        for t in self.tensors:
+            if t.kind == kind:
+                out[t.dtype] = out.get(t.dtype, 0) + t.numel
+        return out
+
+
+def check_unique(tensors: Iterable[Tensor], source: str) -> None:
+    from .errors import FormatError
+
+    seen: set[str] = set()
+    for t in tensors:
+        if t.name in seen:
+            raise FormatError(f"{source}: tensor name {t.name!r} appears twice; each name must be unique")
+        seen.add(t.name)

@@ -1,0 +1,35 @@
+"""CSV output: one row per tensor for ``show``; one row per (model, section, key) for ``compare``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Sequence
+
+from ..anatomy import Anatomy
+
+TENSOR_FIELDS = ["name", "shape", "dtype", "numel", "kind", "group", "role", "tied_to"]
+
+
+def _write(rows: list[list[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def show(a: Anatomy) -> str:
+    rows: list[list[object]] = [TENSOR_FIELDS]
+    for t in a.to_dict()["tensors"]:
+        rows.append([t["name"], "x".join(map(str, t["shape"])), t["dtype"], t["numel"], t["kind"],
+                     t["group"], t["role"], t["tied_to"] or ""])
+    return _write(rows)
+
+
+def compare(models: Sequence[Anatomy]) -> str:
+    rows: list[list[object]] = [["source", "model_class", "section", "key", "parameters"]]
+    for m in models:
+        rows.append([m.source, m.model_class, "total", "parameters", m.parameters])
+        rows += [[m.source, m.model_class, "group", g, n] for g, n in m.groups.items()]
+        rows += [[m.source, m.model_class, "role", r, n] for r, n in m.roles.items()]
+    return _write(rows)

@@ -1,0 +1,142 @@
+"""Source: a configuration (preset name, config.json, folder, dict or transformers config) -> inventory.
+
+The count comes from the family's closed-form tensor list; neither torch nor transformers is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import presets
+from ..errors import ConfigError, UnknownArchitecture
+from ..families import family_for
+from ..families.base import Family
+from ..inventory import Inventory, check_unique
+
+# A config.json is a few kB; anything this large is not one, and is not read into memory.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedConfig:
+    raw: dict[str, Any]
+    source: str
+    default_class: str | None  # a preset's class; None means "from architectures, else the family's"
+    preset: presets.Preset | None = None
+
+
+def load(spec: Any) -> LoadedConfig:
+    """Read a config from any of the accepted inputs, without validating its values yet."""
+    if isinstance(spec, Mapping):
+        return LoadedConfig(dict(spec), "<dict>", None)
+    if hasattr(spec, "to_dict") and callable(spec.to_dict):  # a transformers PretrainedConfig
+        raw = spec.to_dict()
+        # to_dict() stores id2label, never num_labels; keep both spellings consistent.
+        if getattr(spec, "num_labels", None) is not None:
+            raw["num_labels"] = spec.num_labels
+        return LoadedConfig(raw, f"<{type(spec).__name__}>", None)
+    if isinstance(spec, os.PathLike) or isinstance(spec, str):
+        text = os.fspath(spec)
+        path = Path(text)
+        if path.is_dir():
+            path = path / "config.json"
+            if not path.is_file():
+                raise ConfigError(f"{text}: folder has no config.json; pass a config.json or a preset name")
+            return _read_json(path, text=str(path))
+        if path.is_file():
+            return _read_json(path, text=text)
+        if text.endswith(".json"):
+            raise ConfigError(f"{text}: no such file; check the path")
+        preset = presets.require(text)
+        return LoadedConfig(dict(preset.config), preset.name, preset.model_class, preset)
+    raise ConfigError(f"cannot read a configuration from a {type(spec).__name__}; pass a preset name, path or dict")
+
+
+def _read_json(path: Path, *, text: str) -> LoadedConfig:
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{text}: {size:,} bytes is too large for a config.json (limit {MAX_CONFIG_BYTES:,}); "
+                "pass the model's config.json"
+            )
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{text}: cannot read ({e.strerror}); check the path and its permissions") from e
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{text}: not a JSON text (byte {e.start} is not UTF-8); pass a config.json") from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"{text}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}; fix the file"
+        ) from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{text}: expected a JSON object of config fields, got {type(raw).__name__}")
+    return LoadedConfig(raw, text, None)
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``vocab_size=21128`` -> ``("vocab_size", 21128)``; values are JSON, else plain strings."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected FIELD=VALUE, e.g. --set vocab_size=21128")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return key, parsed
+
+
+def build(
+    spec: Any,
+    *,
+    model_class: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    family: str | None = None,
+    add_pooling_layer: bool = True,
+) -> tuple[Inventory, Family, dict[str, Any]]:
+    """The inventory of the model ``spec`` describes, with its family and resolved config."""
+    loaded = load(spec)
+    raw = dict(loaded.raw)
+    if overrides:
+        if "num_labels" in overrides or "id2label" in overrides:
+            raw.pop("id2label", None)
+            raw.pop("label2id", None)
+        raw.update(overrides)
+    fam = family_for(raw, loaded.source, override=family)
+    cfg = fam.resolve(raw, loaded.source)
+    archs = raw.get("architectures") or []
+    cls = model_class or loaded.default_class or (archs[0] if archs else fam.default_class)
+    if cls not in fam.model_classes:
+        raise UnknownArchitecture(
+            f"{loaded.source}: no formula for model class {cls!r}; "
+            f"pass --model-class with one of {', '.join(fam.model_classes)}"
+        )
+    options = {"add_pooling_layer": add_pooling_layer}
+    values = fam.values(cfg)
+    tensors = []
+    for t in fam.tensors(cfg, cls, options):
+        assert t.expr is not None  # a family's tensors always carry their formula
+        tensors.append(dataclasses.replace(t, shape=tuple(d.evaluate(values) for d in t.expr)))
+    check_unique(tensors, loaded.source)
+    notes = list(fam.notes(cfg, cls, options))
+    if not add_pooling_layer:
+        notes.append("built with add_pooling_layer=False: no pooler" if cls == fam.default_class
+                     else f"--no-pooler applies to {fam.default_class} only; {cls} decides for itself")
+    if overrides:
+        notes.insert(0, "what-if: " + ", ".join(f"{k}={v!r}" for k, v in overrides.items()))
+    inv = Inventory(
+        tensors=tuple(tensors),
+        source=loaded.source,
+        family=fam.name,
+        model_class=cls,
+        config=cfg,
+        notes=tuple(notes),
+    )
+    return inv, fam, cfg

@@ -1,0 +1,194 @@
+"""Component tree: classified tensors -> nested modules with counts, repeated layers collapsed.
+
+Counts are unique parameters (a tied alias adds nothing); buffers hang on their module but count zero.
+A node's formula is the sum of its tensors' symbolic shapes, so formula and count cannot disagree.
+
+>>> # encoder
+>>> #   layer ×12            85,054,464   (7,087,872 each)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .families.base import Family, Group, Placement
+from .inventory import Inventory, Kind, Tensor
+from .symbolic import Formula, Poly, Term
+
+GROUP_ORDER = (Group.EMBEDDINGS, Group.ENCODER, Group.POOLER, Group.HEADS, Group.UNCLASSIFIED)
+
+
+@dataclass
+class Node:
+    name: str
+    path: tuple[str, ...]
+    children: list["Node"] = field(default_factory=list)
+    tensors: list[Tensor] = field(default_factory=list)
+    repeat: int = 1  # a run of identical numbered blocks shown once
+    first: int | None = None  # index of the first block of the run
+    symbol: str | None = None  # the symbol counting the blocks (L) when the run is all of them
+
+    @property
+    def numel(self) -> int:
+        """Unique parameters in this subtree, every repeat included."""
+        own = sum(t.numel for t in self.tensors if t.kind == Kind.PARAMETER)
+        return self.repeat * (own + sum(c.numel for c in self.children))
+
+    @property
+    def numel_each(self) -> int:
+        return self.numel // self.repeat if self.repeat else 0
+
+    def walk(self, depth: int = 0) -> Iterable[tuple[int, "Node"]]:
+        yield depth, self
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+    def all_tensors(self) -> list[Tensor]:
+        out = list(self.tensors)
+        for c in self.children:
+            out += c.all_tensors()
+        return out
+
+    def poly(self) -> Poly | None:
+        """Parameters of one copy of this node as a polynomial; None without symbolic shapes."""
+        exprs = [t.numel_expr for t in self.tensors if t.kind == Kind.PARAMETER]
+        if any(e is None for e in exprs):
+            return None
+        parts = [e for e in exprs if e is not None]
+        for c in self.children:
+            f = c.formula()
+            if f is None:
+                return None
+            parts.append(f.expand())
+        return Poly.sum(parts)
+
+    def poly_each(self) -> Poly | None:
+        """One block of a run, as a polynomial."""
+        return Node(self.name, self.path, self.children, self.tensors).poly()
+
+    def formula(self) -> Formula | None:
+        """As people write it: a full run of layers stays ``L·(...)``, the rest is one sum."""
+        if self.repeat > 1 or self.symbol:
+            body = self.poly_each()
+            if body is None:
+                return None
+            if self.symbol:
+                return Formula((Term(body, self.symbol),))
+            return Formula((Term(body * self.repeat),))
+        exprs = [t.numel_expr for t in self.tensors if t.kind == Kind.PARAMETER]
+        if any(e is None for e in exprs):
+            return None
+        terms: list[Term] = []
+        plain = Poly.sum(e for e in exprs if e is not None)
+        for c in self.children:
+            f = c.formula()
+            if f is None:
+                return None
+            for term in f.terms:
+                if term.multiplier:
+                    terms.append(term)
+                else:
+                    plain = plain + term.body
+        return Formula(tuple(terms) + ((Term(plain),) if plain.terms or not terms else ()))
+
+
+def leaves(node: Node, prefix: str = "") -> Iterable[tuple[str, Node]]:
+    """Modules that own tensors, with their path below ``node``: ``attention.self.query``, ..."""
+    here = f"{prefix}.{node.name}" if prefix else node.name
+    if node.tensors:
+        yield here, node
+    for c in node.children:
+        yield from leaves(c, here)
+
+
+def own_poly(node: Node) -> Poly | None:
+    """The node's own parameters (not its children's) as a polynomial, for one copy."""
+    exprs = [t.numel_expr for t in node.tensors if t.kind == Kind.PARAMETER]
+    if any(e is None for e in exprs):
+        return None
+    return Poly.sum(e for e in exprs if e is not None)
+
+
+def _signature(node: Node, *, top: bool = True) -> tuple:
+    """The structure and shapes of a block; a block's own number is not part of it."""
+    return (
+        None if top else node.name,
+        node.repeat,
+        tuple((t.name.rsplit(".", 1)[-1], t.shape, t.dtype, t.kind) for t in node.tensors),
+        tuple(_signature(c, top=False) for c in node.children),
+    )
+
+
+def build(inventory: Inventory, family: Family, placements: Mapping[str, Placement]) -> Node:
+    """Root -> groups -> module paths; numbered blocks under ``family.repeats`` collapsed into runs."""
+    root = Node("model", ())
+    groups: dict[Group, Node] = {}
+    for t in inventory.tensors:
+        place = placements[t.name]
+        group = groups.get(place.group)
+        if group is None:
+            group = groups[place.group] = Node(str(place.group), (str(place.group),))
+        node = group
+        for part in place.path:
+            child = next((c for c in node.children if c.name == part), None)
+            if child is None:
+                child = Node(part, node.path + (part,))
+                node.children.append(child)
+            node = child
+        node.tensors.append(t)
+    root.children = [groups[g] for g in GROUP_ORDER if g in groups]
+    values = family.values(inventory.config) if inventory.config else {}
+    # A container of numbered blocks (encoder.layer) is replaced by its runs: "layer ×12" sits directly
+    # under the encoder.
+    for _, node in list(root.walk()):
+        spliced: list[Node] = []
+        for c in node.children:
+            symbol = family.repeats.get(".".join(c.path))
+            if symbol and c.children and not c.tensors and all(b.name.isdigit() for b in c.children):
+                spliced += _collapse(sorted(c.children, key=lambda b: int(b.name)), symbol, values.get(symbol))
+            else:
+                spliced.append(c)
+        node.children = spliced
+    for group in root.children:
+        group.children = [_merge_chain(c) for c in group.children]
+    return root
+
+
+def _collapse(blocks: list[Node], symbol: str, count: int | None) -> list[Node]:
+    runs: list[Node] = []
+    for block in blocks:
+        last = runs[-1] if runs else None
+        if last is not None and _signature(_one(last)) == _signature(block):
+            last.repeat += 1
+            continue
+        runs.append(Node(block.name, block.path, block.children, block.tensors, 1, int(block.name)))
+    if len(runs) == 1 and runs[0].repeat == count:
+        runs[0].symbol = symbol
+    return runs
+
+
+def _one(run: Node) -> Node:
+    return Node(run.name, run.path, run.children, run.tensors)
+
+
+def _merge_chain(node: Node) -> Node:
+    """``intermediate`` -> ``dense`` becomes one row ``intermediate.dense``."""
+    node.children = [_merge_chain(c) for c in node.children]
+    if len(node.children) == 1 and not node.tensors and node.repeat == 1:
+        child = node.children[0]
+        if child.repeat == 1:
+            return Node(f"{node.name}.{child.name}", child.path, child.children, child.tensors)
+    return node
+
+
+def label(node: Node) -> str:
+    """``layer ×12`` for a full run, ``layer 3-5 ×3`` for a partial one, else the module name."""
+    if node.first is None:
+        return node.name
+    base = node.path[-2] if len(node.path) >= 2 else "block"
+    if node.symbol:
+        return f"{base} ×{node.repeat}"
+    if node.repeat == 1:
+        return f"{base} {node.first}"
+    return f"{base} {node.first}-{node.first + node.repeat - 1} ×{node.repeat}"
