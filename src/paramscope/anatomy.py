@@ -33,13 +33,14 @@ class FormulaRow:
 class Anatomy:
     """Where every parameter of one model lives.
 
-    >>> a = inspect("bert-base-uncased")          # doctest: +SKIP
-    >>> a.parameters, a.groups["pooler"]           # doctest: +SKIP
-    (109482240, 590592)
+    >>> a = inspect("bert-base-chinese")
+    >>> a.parameters, a.groups["pooler"], a.totals["buffers"]
+    (102267648, 590592, 1024)
     """
 
     inventory: Inventory
     family: Family
+    baseline: "Anatomy | None" = None  # the same model without the what-if edits
 
     # -- classification ---------------------------------------------------------------------------
     @cached_property
@@ -199,6 +200,12 @@ class Anatomy:
             "formula": formula,
             "config": {k: v for k, v in self.inventory.config.items() if _jsonable(v)},
             "notes": list(self.inventory.notes),
+            "overrides": dict(self.inventory.overrides),
+            "baseline": None if self.baseline is None else {
+                "parameters": self.baseline.parameters,
+                "groups": self.baseline.groups,
+                "roles": self.baseline.roles,
+            },
         }
 
     def __str__(self) -> str:
@@ -242,4 +249,7 @@ def inspect(
     inv, fam, _ = config_source.build(
         spec, model_class=model_class, overrides=overrides, family=family, add_pooling_layer=add_pooling_layer
     )
-    return Anatomy(inv, fam)
+    baseline = None
+    if overrides:
+        baseline = inspect(spec, model_class=model_class, family=family, add_pooling_layer=add_pooling_layer)
+    return Anatomy(inv, fam, baseline)

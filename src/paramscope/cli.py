@@ -56,9 +56,9 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", type=Format, choices=list(Format), default=Format.TABLE,
+    p.add_argument("--format", choices=[f.value for f in Format], default=Format.TABLE.value,
                    help="output format (default: table)")
-    p.add_argument("--color", type=Color, choices=list(Color), default=Color.AUTO,
+    p.add_argument("--color", choices=[c.value for c in Color], default=Color.AUTO.value,
                    help="colour in table output (default: auto, off when piped or NO_COLOR is set)")
 
 
@@ -110,15 +110,16 @@ def run(argv: Sequence[str]) -> str:
     argv = list(argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "show")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command is None:
-        raise UsageError("name a model, e.g. 'paramscope bert-base-uncased' (see 'paramscope --help')")
+        return parser.format_help()
 
     from .render import csv as csv_out
     from .render import json as json_out
     from .render import markdown, text, views
 
-    fmt, color = args.format, _use_color(args.color)
+    fmt, color = Format(args.format), _use_color(Color(args.color))
 
     def draw(doc) -> str:
         return markdown.render(doc) if fmt == Format.MARKDOWN else text.render(doc, color=color)

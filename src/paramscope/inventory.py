@@ -68,6 +68,7 @@ class Inventory:
     model_class: str
     config: Mapping[str, Any] = field(default_factory=dict, compare=False)
     notes: tuple[str, ...] = ()
+    overrides: Mapping[str, Any] = field(default_factory=dict, compare=False)  # what-if edits (--set)
 
     def of_kind(self, kind: Kind) -> list[Tensor]:
         return [t for t in self.tensors if t.kind == kind]

@@ -2,9 +2,7 @@
 
 Counts are unique parameters (a tied alias adds nothing); buffers hang on their module but count zero.
 A node's formula is the sum of its tensors' symbolic shapes, so formula and count cannot disagree.
-
->>> # encoder
->>> #   layer ×12            85,054,464   (7,087,872 each)
+The encoder of bert-base has one child, the run ``layer ×12`` (7,087,872 parameters each).
 """
 
 from __future__ import annotations

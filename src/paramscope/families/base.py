@@ -63,6 +63,7 @@ class Placement:
 @dataclass(frozen=True)
 class Family:
     name: str
+    fields: Sequence[str]  # config fields the count depends on (what --set accepts)
     symbols: Sequence[Symbol]
     model_classes: Sequence[str]
     default_class: str
@@ -101,7 +102,7 @@ def need_int(cfg: Mapping[str, Any], key: str, source: str, *, minimum: int) -> 
         raise ConfigError(f"{source}: {key} must be an integer, got {value!r}; write it as a whole number")
     if value < minimum:
         want = "a positive integer" if minimum == 1 else f"at least {minimum}"
-        raise ConfigError(f"{source}: {key} must be {want}, got {value}")
+        raise ConfigError(f"{source}: {key} must be {want}, got {value}; fix the value")
     return value
 
 

@@ -229,8 +229,8 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
             out.append("tie_word_embeddings is false: the MLM decoder has its own V×H matrix and V bias")
     else:
         out.append(
-            f"{model_class} has no MLM head; in BertForMaskedLM and BertForPreTraining its decoder is tied to "
-            "the word embeddings and adds only a transform (H² + 3H) and a bias (V)"
+            f"{model_class} has no MLM head; where there is one (BertForMaskedLM, BertForPreTraining), its decoder "
+            "is tied to the word embeddings and adds only a transform (H² + 3H) and a bias (V)"
         )
     out.append(
         "position_ids and token_type_ids (1×P each, int64) are buffers, not parameters; a loop over "
@@ -241,6 +241,7 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
 
 FAMILY = Family(
     name="bert",
+    fields=(*DEFAULTS, "num_labels", "id2label", "dtype", "torch_dtype"),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,

@@ -14,7 +14,9 @@ from .document import Column, Document, Section, Table
 
 
 def heading(a: Anatomy) -> str:
-    return f"{units.safe(a.source)}: {a.inventory.family} · {a.model_class}"
+    edits = ", ".join(f"{k}={v}" for k, v in a.inventory.overrides.items())
+    what_if = f" (what-if: {units.safe(edits)})" if edits else ""
+    return f"{units.safe(a.source)}{what_if}: {a.inventory.family} · {a.model_class}"
 
 
 def summary_lines(a: Anatomy) -> list[str]:
@@ -23,6 +25,11 @@ def summary_lines(a: Anatomy) -> list[str]:
         f"{units.count(t['parameters'])} parameters ({units.short(t['parameters'])}), "
         f"non-embedding {units.count(t['non_embedding_parameters'])}"
     ]
+    if a.baseline is not None:
+        before = a.baseline.parameters
+        diff = t["parameters"] - before
+        lines.append(f"what-if: {units.count(before)} before the edits, {diff:+,} ({units.share(abs(diff), before)} "
+                     f"{'more' if diff >= 0 else 'fewer'})")
     extra = []
     aliases = a.inventory.of_kind(Kind.ALIAS)
     if aliases:

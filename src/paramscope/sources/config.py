@@ -110,6 +110,12 @@ def build(
             raw.pop("label2id", None)
         raw.update(overrides)
     fam = family_for(raw, loaded.source, override=family)
+    for key in overrides or {}:
+        if key not in fam.fields:
+            raise ConfigError(
+                f"--set {key}: not a field that changes the count of a {fam.name} model; "
+                f"fields that do: {', '.join(fam.fields)}"
+            )
     cfg = fam.resolve(raw, loaded.source)
     archs = raw.get("architectures") or []
     cls = model_class or loaded.default_class or (archs[0] if archs else fam.default_class)
@@ -129,8 +135,6 @@ def build(
     if not add_pooling_layer:
         notes.append("built with add_pooling_layer=False: no pooler" if cls == fam.default_class
                      else f"--no-pooler applies to {fam.default_class} only; {cls} decides for itself")
-    if overrides:
-        notes.insert(0, "what-if: " + ", ".join(f"{k}={v!r}" for k, v in overrides.items()))
     inv = Inventory(
         tensors=tuple(tensors),
         source=loaded.source,
@@ -138,5 +142,6 @@ def build(
         model_class=cls,
         config=cfg,
         notes=tuple(notes),
+        overrides=dict(overrides or {}),
     )
     return inv, fam, cfg
