@@ -5,7 +5,8 @@ Run with the interpreter that has paramscope installed:  python bench/bench_star
 What is measured, in one run:
 1. CLI start-up: wall time of ``python -c pass`` (the interpreter's floor), ``python -c "import paramscope.cli"``,
    ``paramscope --version`` and ``paramscope bert-base-uncased``, each a fresh subprocess of this same python
-   (the console script is run as ``sys.executable SCRIPT``); median and minimum of --runs runs, and peak RSS. Also a check, in a subprocess, that importing paramscope.cli and calling
+   (the console script is run as ``sys.executable SCRIPT``); median and minimum of --runs runs, and peak RSS.
+   Also a check, in a subprocess, that importing paramscope.cli and calling
    ``paramscope.cli.run(["bert-base-uncased"])`` leaves torch, transformers, tensorflow and numpy out of
    sys.modules; if any is loaded the script says "yes" and exits with status 1.
 2. Formula time in-process: ``paramscope.inspect(name)`` plus reading .parameters, .tree and .formula_rows,
