@@ -5,13 +5,16 @@ Renderers read this object and format it; none of them computes a count of its o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import os
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
 
 from . import tree as tree_mod
 from .families.base import Family, Group, Placement, Role
-from .inventory import Inventory, Kind
+from .inventory import Inventory, Kind, Tensor
+from .reconcile import Reconciliation
 from .symbolic import Formula, Term
 
 SCHEMA_VERSION = 1
@@ -41,6 +44,10 @@ class Anatomy:
     inventory: Inventory
     family: Family
     baseline: "Anatomy | None" = None  # the same model without the what-if edits
+    expected: "Anatomy | None" = None  # for a checkpoint: the formula of its config
+    format: str = "config"  # "config", "safetensors", "pytorch zip", "tensorflow", ...
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reconciliation: "Reconciliation | None" = None
 
     # -- classification ---------------------------------------------------------------------------
     @cached_property
@@ -93,7 +100,15 @@ class Anatomy:
             "unclassified": self.groups.get(str(Group.UNCLASSIFIED), 0),
             "bytes": {"stored": inv.nbytes(Kind.PARAMETER), **{k: params * v for k, v in PRECISIONS.items()}},
             "dtypes": inv.dtypes(Kind.PARAMETER),
+            **self._trainable(),
         }
+
+    def _trainable(self) -> dict[str, int]:
+        params = self.inventory.of_kind(Kind.PARAMETER)
+        if not params or any(t.trainable is None for t in params):
+            return {}
+        trainable = sum(t.numel for t in params if t.trainable)
+        return {"trainable_parameters": trainable, "frozen_parameters": self.parameters - trainable}
 
     # -- formulas ---------------------------------------------------------------------------------
     @cached_property
@@ -201,6 +216,14 @@ class Anatomy:
             "config": {k: v for k, v in self.inventory.config.items() if _jsonable(v)},
             "notes": list(self.inventory.notes),
             "overrides": dict(self.inventory.overrides),
+            "format": self.format,
+            "metadata": {str(k): v for k, v in self.metadata.items() if _jsonable(v)},
+            "expected": None if self.expected is None else {
+                "source": self.expected.source,
+                "model_class": self.expected.model_class,
+                "parameters": self.expected.parameters,
+            },
+            "reconciliation": None if self.reconciliation is None else self.reconciliation.to_dict(),
             "baseline": None if self.baseline is None else {
                 "parameters": self.baseline.parameters,
                 "groups": self.baseline.groups,
@@ -235,8 +258,13 @@ def inspect(
     overrides: Mapping[str, Any] | None = None,
     family: str | None = None,
     add_pooling_layer: bool = True,
+    config: Any = None,
 ) -> Anatomy:
-    """Inspect a preset name, a config.json path or folder, a dict, or a transformers config.
+    """Inspect a preset name, a config.json, a checkpoint file or folder, a dict, a transformers config,
+    or a live ``torch.nn.Module``.
+
+    For a checkpoint, ``config`` (any config spec) is the formula it is reconciled with; by default the
+    folder's config.json, else a config inferred from the names and shapes.
 
     >>> a = inspect("bert-base-uncased")
     >>> a.parameters, a.groups["embeddings"], a.groups["pooler"]
@@ -244,12 +272,85 @@ def inspect(
     >>> inspect("bert-base-uncased", model_class="BertForPreTraining").parameters
     110106428
     """
+    from .sources import checkpoint as checkpoint_source
     from .sources import config as config_source
+    from .sources import module as module_source
 
-    inv, fam, _ = config_source.build(
-        spec, model_class=model_class, overrides=overrides, family=family, add_pooling_layer=add_pooling_layer
-    )
+    options = dict(model_class=model_class, overrides=overrides, family=family, add_pooling_layer=add_pooling_layer)
+    if module_source.is_module(spec):
+        tensors, raw, notes = module_source.read(spec)
+        cls = model_class or type(spec).__name__
+        return _assemble(tensors, f"<{type(spec).__name__}>", "torch.nn.Module", raw, None, {}, notes,
+                         config, {**options, "model_class": cls})
+    if isinstance(spec, (str, os.PathLike)) and checkpoint_source.is_checkpoint(spec):
+        ckpt = checkpoint_source.read(spec)
+        return _assemble(ckpt.tensors, ckpt.path, ckpt.format, ckpt.config, ckpt.config_path, ckpt.metadata,
+                         ckpt.notes, config, options)
+    inv, fam, _ = config_source.build(spec, **options)
     baseline = None
     if overrides:
         baseline = inspect(spec, model_class=model_class, family=family, add_pooling_layer=add_pooling_layer)
     return Anatomy(inv, fam, baseline)
+
+
+def _assemble(
+    tensors: list[Tensor],
+    source: str,
+    fmt: str,
+    raw_config: Mapping[str, Any] | None,
+    config_path: str | None,
+    metadata: Mapping[str, Any],
+    notes: list[str],
+    config_spec: Any,
+    options: dict[str, Any],
+) -> Anatomy:
+    """A checkpoint's (or module's) tensors -> kinds, family, the expected formula, reconciliation."""
+    from . import families, kinds
+    from .reconcile import reconcile
+    from .sources import config as config_source
+
+    tensors = kinds.classify(tensors)
+    if config_spec is not None:
+        loaded = config_source.load(config_spec)
+        raw_config, config_path = loaded.raw, loaded.source
+
+    def shapes_of(fam: Family) -> dict[str, tuple[int, ...]]:
+        return {fam.canonical(t.name): fam.hf_shape(t.name, t.shape)
+                for t in tensors if t.kind in (Kind.PARAMETER, Kind.ALIAS, Kind.BUFFER)}
+
+    if options["family"] or (raw_config and (raw_config.get("model_type") or raw_config.get("architectures"))):
+        fam = families.family_for(raw_config or {}, config_path or source, override=options["family"])
+        inferred = fam.infer(shapes_of(fam)) if fam.infer else None
+    else:
+        fam, inferred = families.detect(shapes_of)
+    tensors = [dataclasses.replace(t, kind=Kind.BUFFER) if t.kind == Kind.PARAMETER and fam.is_buffer(t.name)
+               else t for t in tensors]
+    notes = list(notes)
+    expected: Anatomy | None = None
+    cls = options["model_class"] or "unknown"
+    resolved: dict[str, Any] = {}
+    if fam is not families.GENERIC and (raw_config or inferred):
+        if raw_config:
+            cfg_spec, label = dict(raw_config), config_path or "<config>"
+            archs = raw_config.get("architectures") or []
+            cls = options["model_class"] or (archs[0] if archs else None) or (inferred[1] if inferred else None)
+        else:
+            assert inferred is not None
+            cfg_spec, label = inferred[0], "<inferred from the checkpoint>"
+            cls = options["model_class"] or inferred[1]
+            notes += ["config inferred from the tensor names and shapes"] + inferred[2]
+        expected = inspect(cfg_spec, model_class=cls, overrides=options["overrides"], family=fam.name,
+                           add_pooling_layer=options["add_pooling_layer"])
+        expected.inventory = dataclasses.replace(expected.inventory, source=label)
+        cls, resolved = expected.model_class, dict(expected.inventory.config)
+    elif fam is families.GENERIC:
+        notes.append("family not recognised from the names: every tensor is counted, none classified "
+                     "(pass --family, or add config.json)")
+    if expected is not None:  # show a checkpoint in module order, whatever order the file keeps
+        rank = {fam.canonical(t.name): i for i, t in enumerate(expected.inventory.tensors)}
+        tensors.sort(key=lambda t: rank.get(fam.canonical(t.name), len(rank)))
+    inv = Inventory(tuple(tensors), source, fam.name, cls, resolved, tuple(notes))
+    a = Anatomy(inv, fam, expected=expected, format=fmt, metadata=dict(metadata))
+    if expected is not None:
+        a.reconciliation = reconcile(expected, a)
+    return a

@@ -17,8 +17,9 @@ from typing import Sequence
 from . import __version__
 from .errors import ParamscopeError
 
-COMMANDS = ("show", "compare", "presets")
+COMMANDS = ("show", "compare", "check", "presets")
 EXIT_BAD_INPUT = 2
+EXIT_DISAGREES = 1  # check: the checkpoint does not load as the config's model
 
 
 class Format(StrEnum):
@@ -82,19 +83,32 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("models", nargs="+", help="preset names or config paths")
     _model_options(compare)
 
+    check = sub.add_parser("check", help="reconcile a checkpoint with a config; exit 1 when they disagree",
+                           description="Compare a checkpoint's tensors with the formula of a config, name by name "
+                                       "and shape by shape. Exit 0 when from_pretrained would load every "
+                                       "parameter, 1 when not, 2 on bad input.")
+    check.add_argument("first", metavar="CONFIG_OR_CHECKPOINT",
+                       help="a config (preset, config.json) followed by a checkpoint, or a model folder alone")
+    check.add_argument("checkpoint", nargs="?", help="checkpoint file or folder")
+    _model_options(check)
+
     presets = sub.add_parser("presets", help="built-in configurations with exact and published totals",
                              description="List the built-in presets.")
     _output_options(presets)
     return parser
 
 
-def _inspect(spec: str, args: argparse.Namespace):
+def _inspect(spec: str, args: argparse.Namespace, *, config: str | None = None):
     from .anatomy import inspect
     from .sources.config import parse_assignment
 
     overrides = dict(parse_assignment(s) for s in args.overrides)
     return inspect(spec, model_class=args.model_class, overrides=overrides or None, family=args.family,
-                   add_pooling_layer=not args.no_pooler)
+                   add_pooling_layer=not args.no_pooler, config=config)
+
+
+class Disagreement(str):
+    """Output of ``check`` when checkpoint and formula disagree: printed, then exit code 1."""
 
 
 def _use_color(choice: Color) -> bool:
@@ -147,6 +161,15 @@ def run(argv: Sequence[str]) -> str:
             return csv_out.compare(models)
         return draw(views.compare(models))
 
+    if args.command == "check":
+        config, target = (args.first, args.checkpoint) if args.checkpoint else (None, args.first)
+        a = _inspect(target, args, config=config)
+        if a.reconciliation is None:
+            raise UsageError(f"{target}: nothing to reconcile with; pass a config first: "
+                             f"paramscope check CONFIG {target}")
+        out = json_out.show(a) if fmt == Format.JSON else draw(views.check(a))
+        return out if a.reconciliation.agrees else Disagreement(out)
+
     if args.depth < 0:
         raise UsageError(f"--depth must be 0 or more, got {args.depth}")
     a = _inspect(args.model, args)
@@ -155,6 +178,8 @@ def run(argv: Sequence[str]) -> str:
     if fmt == Format.CSV:
         return csv_out.show(a)
     if args.formula:
+        if a.expected is not None:
+            return draw(views.formula(a.expected))
         return draw(views.formula(a))
     if args.tensors:
         return draw(views.tensors(a))
@@ -174,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `paramscope ... | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return EXIT_DISAGREES if isinstance(out, Disagreement) else 0
 
 
 if __name__ == "__main__":

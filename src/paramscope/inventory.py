@@ -26,6 +26,8 @@ class Kind(StrEnum):
 DTYPE_BYTES: Mapping[str, float] = {
     "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1,
     "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1, "bool": 1,
+    "uint16": 2, "uint32": 4, "uint64": 8, "complex64": 8, "complex128": 16, "float8_e8m0fnu": 1,
+    "float4_e2m1fn_x2": 0.5, "float6_e2m3": 0.75, "float6_e3m2": 0.75, "string": 0,
 }
 
 
@@ -39,6 +41,7 @@ class Tensor:
     kind: Kind = Kind.PARAMETER
     tied_to: str | None = None
     expr: tuple[Poly, ...] | None = field(default=None, compare=False)
+    trainable: bool | None = None  # known for a live module (requires_grad), not for files
 
     @property
     def numel(self) -> int:
@@ -46,7 +49,7 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return int(self.numel * DTYPE_BYTES.get(self.dtype, 4))
+        return math.ceil(self.numel * DTYPE_BYTES.get(self.dtype, 4))
 
     @property
     def numel_expr(self) -> Poly | None:

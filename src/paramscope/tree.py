@@ -123,6 +123,8 @@ def build(inventory: Inventory, family: Family, placements: Mapping[str, Placeme
     root = Node("model", ())
     groups: dict[Group, Node] = {}
     for t in inventory.tensors:
+        if t.kind in (Kind.OPTIMIZER_STATE, Kind.OTHER):
+            continue  # set aside: not part of the model's structure
         place = placements[t.name]
         group = groups.get(place.group)
         if group is None:

@@ -10,6 +10,30 @@ from .bert import FAMILY as BERT
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (BERT,)}
 
+# A checkpoint of no known family: read and counted exactly, every tensor unclassified, no formula.
+GENERIC = Family(
+    name="unknown",
+    fields=(),
+    symbols=(),
+    model_classes=(),
+    default_class="unknown",
+    rules=(),
+    repeats={},
+    resolve=lambda raw, source: dict(raw),
+    tensors=lambda cfg, cls, options: [],
+    canonical=lambda name: name,
+)
+
+
+def detect(shapes_of) -> tuple[Family, tuple[dict[str, Any], str, list[str]] | None]:
+    """The family whose ``infer`` recognises a checkpoint; ``shapes_of(family)`` gives canonical shapes."""
+    for fam in FAMILIES.values():
+        if fam.infer is not None:
+            found = fam.infer(shapes_of(fam))
+            if found is not None:
+                return fam, found
+    return GENERIC, None
+
 
 def family_for(config: Mapping[str, Any], source: str, *, override: str | None = None) -> Family:
     """The family from ``--family``, else ``model_type``, else ``architectures``; BERT when neither says."""

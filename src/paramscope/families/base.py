@@ -76,6 +76,16 @@ class Family:
     notes: Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[str]] = field(default=lambda *_: [])
     # Plain-words notes for --formula: (resolved config, model class, tensor names) -> sentences.
     formula_notes: Callable[[Mapping[str, Any], str, frozenset[str]], list[str]] = field(default=lambda *_: [])
+    # Canonical names of buffers a checkpoint may store (kind buffer, not parameter).
+    buffers: str | None = None
+    # Checkpoint names and shapes (canonical names, Hugging Face orientation) -> (config, class, notes),
+    # or None when the names are not this family's.
+    infer: Callable[[Mapping[str, tuple[int, ...]]], tuple[dict[str, Any], str, list[str]] | None] | None = None
+    # A stored shape in Hugging Face orientation (TF kernels are [in, out]).
+    hf_shape: Callable[[str, tuple[int, ...]], tuple[int, ...]] = field(default=lambda name, shape: shape)
+
+    def is_buffer(self, name: str) -> bool:
+        return self.buffers is not None and re.fullmatch(self.buffers, self.canonical(name)) is not None
 
     def values(self, cfg: Mapping[str, Any]) -> dict[str, int]:
         return {s.letter: cfg[s.field] for s in self.symbols if s.field in cfg}

@@ -7,6 +7,7 @@ against the model built on the meta device.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from ..errors import ConfigError, UnknownArchitecture
@@ -75,8 +76,86 @@ RULES = (
 )
 
 
+# google-research/bert (TF1) variable names -> Hugging Face names, as transformers' conversion script maps
+# them: layer_N -> layer.N, kernel/gamma/output_weights -> weight, beta/output_bias -> bias, and the
+# embedding tables, which have no suffix in TF, get ``.weight``.
+_TF_LEAF = {"kernel": "weight", "gamma": "weight", "beta": "bias", "output_weights": "weight",
+            "output_bias": "bias"}
+_TF_TABLES = re.compile(r"embeddings\.(word|position|token_type)_embeddings")
+
+
 def canonical(name: str) -> str:
+    """``bert.encoder.layer.0...`` and ``bert/encoder/layer_0/.../kernel`` -> ``encoder.layer.0....weight``."""
+    if "/" in name:
+        parts = name.split("/")
+        if parts[0] == "bert":
+            parts = parts[1:]
+        parts = [f"layer.{p[6:]}" if re.fullmatch(r"layer_\d+", p) else p for p in parts]
+        if parts and parts[-1] in _TF_LEAF:
+            parts[-1] = _TF_LEAF[parts[-1]]
+        name = ".".join(parts)
+        if _TF_TABLES.fullmatch(name):
+            name += ".weight"
+        return name
     return name[len("bert."):] if name.startswith("bert.") else name
+
+
+def hf_shape(name: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """TF dense kernels are stored [in, out]; nn.Linear weights are [out, in]."""
+    if "/" in name and name.endswith("/kernel") and len(shape) == 2:
+        return (shape[1], shape[0])
+    return shape
+
+
+def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, list[str]] | None:
+    """Sizes and class from a checkpoint's canonical names and shapes; None if it is not a BERT.
+
+    The head count does not change the count, so it is taken as H/64 (BERT's head size) when that divides.
+    """
+    word = shapes.get("embeddings.word_embeddings.weight")
+    if word is None or len(word) != 2:
+        return None
+    V, H = word
+    cfg: dict[str, Any] = {"model_type": "bert", "vocab_size": V, "hidden_size": H}
+    notes: list[str] = []
+    for key, name in (("max_position_embeddings", "embeddings.position_embeddings.weight"),
+                      ("type_vocab_size", "embeddings.token_type_embeddings.weight")):
+        if name in shapes and len(shapes[name]) == 2:
+            cfg[key] = shapes[name][0]
+    layers = {int(m.group(1)) for n in shapes if (m := re.match(r"encoder\.layer\.(\d+)\.", n))}
+    cfg["num_hidden_layers"] = max(layers) + 1 if layers else 0
+    inter = shapes.get("encoder.layer.0.intermediate.dense.weight")
+    if inter and len(inter) == 2:
+        cfg["intermediate_size"] = inter[0]
+    heads = H // 64 if H % 64 == 0 and H >= 64 else 1
+    cfg["num_attention_heads"] = heads
+    notes.append(f"num_attention_heads is not in the weights; taken as {heads} (it does not change the count)")
+    if any(".crossattention." in n for n in shapes):
+        cfg["is_decoder"] = cfg["add_cross_attention"] = True
+    pooler = "pooler.dense.weight" in shapes
+    mlm = any(n.startswith("cls.predictions.") for n in shapes)
+    nsp = any(n.startswith("cls.seq_relationship.") for n in shapes)
+    if "cls.predictions.decoder.weight" in shapes:
+        cfg["tie_word_embeddings"] = False  # stored as a tensor of its own (a tied copy is an alias)
+    classifier = shapes.get("classifier.weight") or shapes.get("qa_outputs.weight")
+    if mlm and nsp:
+        cls = "BertForPreTraining"
+    elif mlm:
+        cls = "BertLMHeadModel" if cfg.get("is_decoder") else "BertForMaskedLM"
+    elif nsp:
+        cls = "BertForNextSentencePrediction"
+    elif "qa_outputs.weight" in shapes:
+        cls = "BertForQuestionAnswering"
+    elif classifier is not None:
+        if pooler:
+            cls = "BertForMultipleChoice" if classifier[0] == 1 else "BertForSequenceClassification"
+        else:
+            cls = "BertForTokenClassification"
+    else:
+        cls = BASE
+    if classifier is not None and cls != "BertForMultipleChoice":
+        cfg["num_labels"] = classifier[0]
+    return cfg, cls, notes
 
 
 def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -252,4 +331,7 @@ FAMILY = Family(
     canonical=canonical,
     notes=notes,
     formula_notes=formula_notes,
+    buffers=r"embeddings\.(position_ids|token_type_ids)",
+    infer=infer,
+    hf_shape=hf_shape,
 )

@@ -91,12 +91,35 @@ def memory_table(a: Anatomy) -> Table:
     return table
 
 
+def source_lines(a: Anatomy) -> list[str]:
+    if a.format == "config":
+        return []
+    lines = [f"read from {a.format}, names, shapes and dtypes only"]
+    if a.expected is not None:
+        lines.append(f"formula from {units.safe(a.expected.source)} as {a.expected.model_class}: "
+                     f"{units.count(a.expected.parameters)} parameters")
+    return lines
+
+
+def findings(a: Anatomy) -> Section | None:
+    r = a.reconciliation
+    if r is None:
+        return None
+    verdict = "agrees" if r.agrees else "does not agree"
+    head = (f"the checkpoint {verdict} with the formula ({r.matched} tensors match"
+            f"{'' if r.agrees else '; a mismatch means from_pretrained would not load it as it is'})")
+    return Section("reconciliation", lines=[head], bullets=[f"[{f.severity}] {f.message}" for f in r.findings])
+
+
 def show(a: Anatomy, *, depth: int = 2) -> Document:
     doc = Document(heading(a))
-    doc.sections.append(Section(lines=summary_lines(a)))
+    doc.sections.append(Section(lines=source_lines(a) + summary_lines(a)))
     doc.sections.append(Section("by component", table=component_table(a, depth=depth)))
     doc.sections.append(Section("by role", table=role_table(a)))
     doc.sections.append(Section("memory of the parameters (weights only)", table=memory_table(a)))
+    found = findings(a)
+    if found is not None:
+        doc.sections.append(found)
     if a.inventory.notes:
         doc.sections.append(Section("notes", bullets=[units.safe(n) for n in a.inventory.notes]))
     return doc
@@ -206,3 +229,11 @@ def _off_by(exact: int, published: str | None) -> str:
     scale = {"k": 10**3, "M": 10**6, "B": 10**9}[published[-1]]
     stated = float(published[:-1]) * scale
     return f"{100 * (exact - stated) / stated:+.1f}%"
+
+
+def check(a: Anatomy) -> Document:
+    doc = Document(heading(a))
+    doc.sections.append(Section(lines=source_lines(a) + summary_lines(a)))
+    found = findings(a)
+    doc.sections.append(found if found is not None else Section(lines=["no formula to compare with"]))
+    return doc

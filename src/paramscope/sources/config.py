@@ -71,6 +71,8 @@ def _read_json(path: Path, *, text: str) -> LoadedConfig:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise ConfigError(f"{text}: not a JSON text (byte {e.start} is not UTF-8); pass a config.json") from e
+    except RecursionError as e:
+        raise ConfigError(f"{text}: JSON nested too deeply to be a config; pass a config.json") from e
     except json.JSONDecodeError as e:
         raise ConfigError(
             f"{text}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}; fix the file"

