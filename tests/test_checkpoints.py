@@ -142,3 +142,37 @@ def test_check_needs_something_to_compare(capsys, tmp_path: Path) -> None:
                                        f"paramscope check CONFIG {path}\n")
     a = paramscope.inspect(path)  # an unknown family: counted, unclassified, never dropped
     assert (a.parameters, a.totals["unclassified"], a.inventory.family) == (3, 3, "unknown")
+
+
+def test_hostile_names_are_escaped(tmp_path: Path) -> None:
+    from paramscope.render import text, views
+
+    from .builders import make_safetensors
+
+    name = "evil\x1b[31m<script>\x07.weight"
+    path = make_safetensors(tmp_path / "x.safetensors", {name: {"dtype": "F32", "shape": [2],
+                                                                "data_offsets": [0, 8]}})
+    a = paramscope.inspect(path)
+    for doc in (views.show(a, depth=0), views.tensors(a)):
+        out = text.render(doc)
+        assert "\x1b" not in out and "\x07" not in out
+    assert "evil\\x1b[31m<script>\\x07.weight" in text.render(views.tensors(a))
+
+
+@pytest.mark.parametrize("name", ["tiny_bert/model.safetensors", "sharded/model-00001-of-00002.safetensors"])
+def test_pipeline_fuzz_only_paramscope_errors(tmp_path: Path, name: str) -> None:
+    """Every byte of a real file flipped in turn through the whole pipeline: a result or a ParamscopeError."""
+    import random
+
+    raw = (DATA / "safetensors" / name).read_bytes()
+    rng = random.Random(0)
+    for i in range(150):
+        mutated = bytearray(raw)
+        pos = rng.randrange(0, min(len(raw), 2000))
+        mutated[pos] = rng.randrange(256)
+        path = tmp_path / f"m{i}.safetensors"
+        path.write_bytes(bytes(mutated))
+        try:
+            paramscope.inspect(path)
+        except paramscope.ParamscopeError:
+            pass

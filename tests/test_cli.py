@@ -94,7 +94,8 @@ def test_missing_file_and_empty_folder(capsys, tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.json")
     assert run_main(capsys, missing) == (2, "", f"error: {missing}: no such file; check the path\n")
     assert run_main(capsys, str(tmp_path)) == (
-        2, "", f"error: {tmp_path}: folder has no config.json; pass a config.json or a preset name\n")
+        2, "", f"error: {tmp_path}: folder has neither weights nor a config.json; "
+               "pass a checkpoint, a config.json or a preset name\n")
 
 
 def test_oversized_config_is_refused_without_reading(capsys, tmp_path: Path) -> None:

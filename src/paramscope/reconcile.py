@@ -118,7 +118,7 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
                                 f"{expected.model_class} ignores them", tuple(heads)))
     if others:
         findings.append(Finding("unexpected", Severity.NOTE,
-                                f"{len(others)} tensor(s) the formula does not have: {_examples(others)}; "
+                                f"{units.many(len(others), 'tensor')} the formula does not have: {_examples(others)}; "
                                 "transformers ignores them on load", tuple(others)))
     stored_buffers = [t.name for t in actual.inventory.tensors if t.kind == Kind.BUFFER]
     if stored_buffers:
@@ -131,8 +131,8 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
         rest = actual.inventory.of_kind(kind)
         if rest:
             findings.append(Finding(code, Severity.OK,
-                                    f"{words} set aside: {len(rest)} tensor(s), "
-                                    f"{units.count(sum(t.numel for t in rest))} elements "
+                                    f"{words} set aside: {units.many(len(rest), 'tensor')}, "
+                                    f"{units.many(sum(t.numel for t in rest), 'element')} "
                                     f"({_examples([t.name for t in rest])}); not model parameters",
                                     tuple(t.name for t in rest)))
     order = {Severity.MISMATCH: 0, Severity.NOTE: 1, Severity.OK: 2}
@@ -190,6 +190,7 @@ def _missing_finding(expected: "Anatomy", missing: list[str]) -> Finding:
                        f"without one (e.g. BertForMaskedLM), so {expected.model_class} would initialise "
                        "pooler.dense randomly; use --no-pooler, or a class without a pooler", tuple(missing))
     return Finding("missing", Severity.MISMATCH,
-                   f"{len(missing)} tensor(s) of {expected.model_class} ({units.count(n)} parameters) are not in "
-                   f"the checkpoint: {_examples(missing)}; transformers would initialise them randomly",
+                   f"not in the checkpoint: {units.many(len(missing), 'tensor')} of {expected.model_class} "
+                   f"({units.many(n, 'parameter')}): {_examples(missing)}; transformers would initialise them "
+                   "randomly",
                    tuple(missing))

@@ -7,6 +7,7 @@ The encoder of bert-base has one child, the run ``layer ×12`` (7,087,872 parame
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -113,7 +114,7 @@ def _signature(node: Node, *, top: bool = True) -> tuple:
     return (
         None if top else node.name,
         node.repeat,
-        tuple((t.name.rsplit(".", 1)[-1], t.shape, t.dtype, t.kind) for t in node.tensors),
+        tuple((re.split(r"[./]", t.name)[-1], t.shape, t.dtype, t.kind) for t in node.tensors),
         tuple(_signature(c, top=False) for c in node.children),
     )
 

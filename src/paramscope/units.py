@@ -21,6 +21,11 @@ def short(n: int) -> str:
     return str(n)
 
 
+def many(n: int, word: str, plural: str | None = None) -> str:
+    """``many(1, "tensor")`` -> ``1 tensor``; ``many(1234, "element")`` -> ``1,234 elements``."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
 def nbytes(n: int) -> str:
     """``437928960`` -> ``437.9 MB`` (decimal units)."""
     for size, suffix in ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "kB")):

@@ -34,11 +34,12 @@ def summary_lines(a: Anatomy) -> list[str]:
     aliases = a.inventory.of_kind(Kind.ALIAS)
     if aliases:
         n = len(aliases)
-        extra.append(f"{n} tied alias{'es' if n != 1 else ''} ({units.count(t['tied_aliases'])} elements, counted once)")
+        extra.append(f"{units.many(n, 'tied alias', 'tied aliases')} "
+                     f"({units.many(t['tied_aliases'], 'element')}, counted once)")
     if t["buffers"]:
-        extra.append(f"buffers {units.count(t['buffers'])} elements (not parameters)")
+        extra.append(f"buffers {units.many(t['buffers'], 'element')} (not parameters)")
     if t["optimizer_state"]:
-        extra.append(f"optimizer state {units.count(t['optimizer_state'])} elements (set aside)")
+        extra.append(f"optimizer state {units.many(t['optimizer_state'], 'element')} (set aside)")
     if t["unclassified"]:
         extra.append(f"unclassified {units.count(t['unclassified'])}")
     if extra:

@@ -45,7 +45,8 @@ def load(spec: Any) -> LoadedConfig:
         if path.is_dir():
             path = path / "config.json"
             if not path.is_file():
-                raise ConfigError(f"{text}: folder has no config.json; pass a config.json or a preset name")
+                raise ConfigError(f"{text}: folder has neither weights nor a config.json; "
+                                  "pass a checkpoint, a config.json or a preset name")
             return _read_json(path, text=str(path))
         if path.is_file():
             return _read_json(path, text=text)
