@@ -176,3 +176,41 @@ def test_pipeline_fuzz_only_paramscope_errors(tmp_path: Path, name: str) -> None
             paramscope.inspect(path)
         except paramscope.ParamscopeError:
             pass
+
+
+def test_optimizer_state_set_aside(tmp_path: Path) -> None:
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    model = transformers.BertForMaskedLM(transformers.BertConfig(**TINY))
+    optimizer = torch.optim.Adam(model.parameters())
+    model(input_ids=torch.tensor([[1, 2, 3]]), labels=torch.tensor([[1, 2, 3]])).loss.backward()
+    optimizer.step()
+    path = tmp_path / "train.pt"
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 7}, path)
+    a = paramscope.inspect(path)
+    n_params = sum(p.numel() for p in model.parameters())
+    assert a.parameters == n_params
+    # Adam keeps exp_avg and exp_avg_sq per parameter, plus a step counter per parameter.
+    assert a.totals["optimizer_state"] == 2 * n_params + len(list(model.parameters()))
+    assert codes(a) == {"optimizer_state": "ok"} and a.reconciliation.agrees
+    assert a.metadata["epoch"] == 7
+
+
+def test_google_tf1_checkpoint() -> None:
+    a = paramscope.inspect(DATA / "tf" / "tf1_bert" / "bert_model.ckpt")
+    assert a.parameters == 7_813  # 7,846 less the transform bias and LayerNorm this file lacks, plus a float16 [3, 5]
+    assert a.totals["optimizer_state"] == 1  # global_step
+    assert a.totals["unclassified"] == 15  # bert/extra_fp16_example
+    kernel = next(t for t in a.inventory.tensors if t.name == "bert/encoder/layer_0/intermediate/dense/kernel")
+    assert kernel.shape == (16, 32)  # stored [in, out]; compared as [out, in]
+    assert str(a.placements[kernel.name].role) == "ffn"
+    assert codes(a) == {"missing": "mismatch", "unexpected": "note", "tied_dropped": "ok", "optimizer_state": "ok"}
+
+
+def test_bin_with_tied_decoder() -> None:
+    a = paramscope.inspect(DATA / "torch" / "pytorch_model.bin")
+    assert a.parameters == 7_846 and a.format == "pytorch zip"
+    assert a.totals["tied_aliases"] == 100 * 16 + 100
+    assert a.reconciliation is not None and a.reconciliation.agrees and codes(a) == {}

@@ -316,7 +316,7 @@ def _assemble(
 
     def shapes_of(fam: Family) -> dict[str, tuple[int, ...]]:
         return {fam.canonical(t.name): fam.hf_shape(t.name, t.shape)
-                for t in tensors if t.kind in (Kind.PARAMETER, Kind.ALIAS, Kind.BUFFER)}
+                for t in tensors if t.kind in (Kind.PARAMETER, Kind.BUFFER)}  # an alias is not a tensor of its own
 
     if options["family"] or (raw_config and (raw_config.get("model_type") or raw_config.get("architectures"))):
         fam = families.family_for(raw_config or {}, config_path or source, override=options["family"])
