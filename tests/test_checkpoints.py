@@ -214,3 +214,28 @@ def test_bin_with_tied_decoder() -> None:
     assert a.parameters == 7_846 and a.format == "pytorch zip"
     assert a.totals["tied_aliases"] == 100 * 16 + 100
     assert a.reconciliation is not None and a.reconciliation.agrees and codes(a) == {}
+
+
+def test_sharded_bin_folder(tmp_path: Path) -> None:
+    """pytorch_model.bin.index.json + shards, as older transformers wrote them (transformers 5 writes
+    safetensors only, so the shards are written here with torch.save)."""
+    import torch
+
+    model = save_model(tmp_path / "ref", "BertForPreTraining")
+    state = model.state_dict()
+    names = list(state)
+    shards = {"pytorch_model-00001-of-00002.bin": names[:20], "pytorch_model-00002-of-00002.bin": names[20:]}
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for shard, keys in shards.items():
+        torch.save({k: state[k] for k in keys}, folder / shard)
+    (folder / "pytorch_model.bin.index.json").write_text(json.dumps(
+        {"metadata": {}, "weight_map": {k: s for s, keys in shards.items() for k in keys}}))
+    (folder / "config.json").write_text((tmp_path / "ref" / "config.json").read_text())
+    a = paramscope.inspect(folder)
+    assert a.format == "pytorch (2 shards)"
+    # The decoder lands in the second shard, a copy of the word embeddings; the config ties them.
+    assert a.parameters == 7_846
+    assert ("cls.predictions.decoder.weight is stored as a copy of its own; the config ties it to "
+            "bert.embeddings.word_embeddings.weight, so it counts once") in a.inventory.notes
+    assert a.reconciliation is not None and a.reconciliation.agrees

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any, Mapping
 
 from . import tree as tree_mod
+from . import units
 from .families.base import Family, Group, Placement, Role
 from .inventory import Inventory, Kind, Tensor
 from .reconcile import Reconciliation
@@ -293,6 +294,22 @@ def inspect(
     return Anatomy(inv, fam, baseline)
 
 
+def _ties_from_config(
+    tensors: list[Tensor], expected: Anatomy, fam: Family
+) -> tuple[list[Tensor], list[tuple[str, str | None]]]:
+    """A tensor the config ties (an alias in the formula) but the file stores twice is still one parameter."""
+    ties = {fam.canonical(t.name): fam.canonical(t.tied_to or "") for t in expected.inventory.of_kind(Kind.ALIAS)}
+    by_canonical = {fam.canonical(t.name): t for t in tensors}
+    out, relabelled = [], []
+    for t in tensors:
+        target = by_canonical.get(ties.get(fam.canonical(t.name), ""))
+        if t.kind == Kind.PARAMETER and target is not None and target.shape == t.shape:
+            t = dataclasses.replace(t, kind=Kind.ALIAS, tied_to=target.name)
+            relabelled.append((t.name, target.name))
+        out.append(t)
+    return out, relabelled
+
+
 def _assemble(
     tensors: list[Tensor],
     source: str,
@@ -346,6 +363,10 @@ def _assemble(
     elif fam is families.GENERIC:
         notes.append("family not recognised from the names: every tensor is counted, none classified "
                      "(pass --family, or add config.json)")
+    if expected is not None:
+        tensors, relabelled = _ties_from_config(tensors, expected, fam)
+        notes += [f"{units.safe(n)} is stored as a copy of its own; the config ties it to "
+                  f"{units.safe(to or '?')}, so it counts once" for n, to in relabelled]
     if expected is not None:  # show a checkpoint in module order, whatever order the file keeps
         rank = {fam.canonical(t.name): i for i, t in enumerate(expected.inventory.tensors)}
         tensors.sort(key=lambda t: rank.get(fam.canonical(t.name), len(rank)))

@@ -93,10 +93,6 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
             shape_diff.append((name, e.shape, shape))
         else:
             matched += 1
-            if e.kind == Kind.ALIAS and a.kind == Kind.PARAMETER:
-                findings.append(Finding("tie_stored_separately", Severity.NOTE,
-                                        f"{units.safe(a.name)} is stored as a tensor of its own; the config ties it "
-                                        f"to {units.safe(e.tied_to or '?')}, so loading replaces it", (a.name,)))
     if dropped_ties:
         pairs = "; ".join(f"{units.safe(t.name)} is {units.safe(t.tied_to or '?')}" for t in dropped_ties)
         findings.append(Finding("tied_dropped", Severity.OK,
