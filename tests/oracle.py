@@ -20,10 +20,21 @@ class Truth:
     total: int  # sum(p.numel() for p in model.parameters())
 
 
+def make_config(config: Mapping[str, Any]) -> transformers.PretrainedConfig:
+    """A transformers config from a dict with ``model_type`` (BERT when it has none)."""
+    cfg = dict(config)
+    model_type = cfg.pop("model_type", "bert")
+    return transformers.AutoConfig.for_model(model_type, **cfg)
+
+
 def build(config: Mapping[str, Any], model_class: str, **kwargs: Any) -> Truth:
-    cfg = transformers.BertConfig(**dict(config))
+    cfg = make_config(config)
     with torch.device("meta"):
         model = getattr(transformers, model_class)(cfg, **kwargs)
+    return truth(model)
+
+
+def truth(model: torch.nn.Module) -> Truth:
     first: dict[int, str] = {}
     aliases: dict[str, str] = {}
     for name, p in model.named_parameters(remove_duplicate=False):

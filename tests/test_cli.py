@@ -149,7 +149,7 @@ def test_json_schema_keys(capsys) -> None:
     assert data["schema_version"] == 1
     assert {"source", "family", "model_class", "totals", "groups", "roles", "tensors"} <= set(data)
     assert {"parameters", "buffers", "tied_aliases", "optimizer_state", "bytes"} <= set(data["totals"])
-    assert set(data["groups"]) == {"embeddings", "encoder", "pooler", "heads"}
+    assert set(data["groups"]) == {"embeddings", "encoder", "decoder", "final_norm", "pooler", "heads"}
     assert set(data["roles"]) == {"embedding", "attention", "ffn", "norm", "pooler", "head", "other"}
     assert data["totals"]["parameters"] == 110_106_428
     decoder = next(t for t in data["tensors"] if t["name"] == "cls.predictions.decoder.weight")

@@ -13,24 +13,12 @@ from paramscope.families.bert import MODEL_CLASSES
 from paramscope.inventory import Kind
 from paramscope.presets import PRESETS
 
-from . import oracle
+from . import exactness, oracle
 
 
 def assert_matches(config: dict[str, Any], model_class: str, *, add_pooling_layer: bool = True) -> None:
     kwargs = {} if add_pooling_layer else {"add_pooling_layer": False}
-    truth = oracle.build(config, model_class, **kwargs)
-    a = paramscope.inspect(config, model_class=model_class, add_pooling_layer=add_pooling_layer)
-    inv = a.inventory
-    assert [(t.name, t.shape) for t in inv.of_kind(Kind.PARAMETER)] == truth.parameters
-    assert {t.name: t.tied_to for t in inv.of_kind(Kind.ALIAS)} == truth.aliases
-    assert [(t.name, t.shape, t.dtype) for t in inv.of_kind(Kind.BUFFER)] == truth.buffers
-    assert a.parameters == truth.total
-    # The tree, the groups, the roles and the formula each add up to the same total.
-    assert a.tree.numel == truth.total
-    assert sum(a.groups.values()) == truth.total
-    assert sum(a.roles.values()) == truth.total
-    assert a.total_formula is not None and a.total_formula.evaluate(a.values) == truth.total
-    assert a.totals["unclassified"] == 0
+    exactness.assert_matches(config, model_class, **kwargs)
 
 
 ARTICLE_FIVE = ["bert-base-uncased", "bert-large-uncased", "bert-base-cased", "bert-large-cased", "bert-base-chinese"]

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from . import tree as tree_mod
 from . import units
-from .families.base import Family, Group, Placement, Role
+from .families.base import Family, Group, Placement, Role, Sub
 from .inventory import Inventory, Kind, Tensor
 from .reconcile import Reconciliation
 from .symbolic import Formula, Term
@@ -74,7 +74,8 @@ class Anatomy:
 
     @cached_property
     def groups(self) -> dict[str, int]:
-        out = {str(g): 0 for g in (Group.EMBEDDINGS, Group.ENCODER, Group.POOLER, Group.HEADS)}
+        out = {str(g): 0 for g in (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM, Group.POOLER,
+                                   Group.HEADS)}
         for t in self.inventory.of_kind(Kind.PARAMETER):
             g = str(self.placements[t.name].group)
             out[g] = out.get(g, 0) + t.numel
@@ -102,7 +103,27 @@ class Anatomy:
             "bytes": {"stored": inv.nbytes(Kind.PARAMETER), **{k: params * v for k, v in PRECISIONS.items()}},
             "dtypes": inv.dtypes(Kind.PARAMETER),
             **self._trainable(),
+            **self._active(),
+            **(self.family.extra_totals(self.inventory.config, params) if self.inventory.config else {}),
         }
+
+    @cached_property
+    def ffn_split(self) -> dict[str, int]:
+        """The ffn role split into dense layers, experts and router (mixture-of-experts models)."""
+        out = {"dense": 0, str(Sub.EXPERTS): 0, str(Sub.ROUTER): 0}
+        for t in self.inventory.of_kind(Kind.PARAMETER):
+            place = self.placements[t.name]
+            if place.role == Role.FFN:
+                out[str(place.sub) if place.sub else "dense"] += t.numel
+        return out
+
+    def _active(self) -> dict[str, int]:
+        """Parameters used per token: all but the experts a token is not routed to."""
+        experts = self.ffn_split[Sub.EXPERTS]
+        if not experts or self.family.active_experts is None or not self.inventory.config:
+            return {}
+        k, e = self.family.active_experts(self.inventory.config)
+        return {"active_parameters": self.parameters - experts + experts * k // e}
 
     def _trainable(self) -> dict[str, int]:
         params = self.inventory.of_kind(Kind.PARAMETER)
@@ -167,8 +188,7 @@ class Anatomy:
         """(letter, config field, meaning, value) for each symbol the formulas use, in family order."""
         used: set[str] = set()
         if self.total_formula is not None:
-            for term in self.total_formula.terms:
-                used |= term.body.symbols | ({term.multiplier} if term.multiplier else set())
+            used = set(self.total_formula.symbols)
         return [(s.letter, s.field, s.meaning, self.values[s.letter]) for s in self.family.symbols if s.letter in used]
 
     @property
@@ -199,6 +219,7 @@ class Anatomy:
             "totals": self.totals,
             "groups": self.groups,
             "roles": self.roles,
+            "ffn_split": self.ffn_split,
             "tensors": [
                 {
                     "name": t.name,

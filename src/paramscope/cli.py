@@ -140,17 +140,17 @@ def run(argv: Sequence[str]) -> str:
 
     if args.command == "presets":
         from .anatomy import inspect
-        from .presets import PRESETS
+        from .presets import catalogue
 
-        rows = [(p, inspect(p.name)) for p in PRESETS.values()]
+        rows = [(p, inspect(p.name)) for p in catalogue().values()]
         if fmt == Format.JSON:
             return json_out.dumps({"schema_version": 1, "presets": [
-                {"name": p.name, "aliases": list(p.aliases), "nickname": p.nickname, "model_class": a.model_class,
+                {"name": p.name, "aliases": list(p.aliases), "nickname": p.nickname, "family": a.inventory.family,
+                 "model_class": a.model_class,
                  "parameters": a.parameters, "published": p.published, "origin": p.origin, "config": dict(p.config)}
                 for p, a in rows]})
         if fmt == Format.CSV:
-            return "name,nickname,model_class,parameters,published\n" + "".join(
-                f"{p.name},{p.nickname or ''},{a.model_class},{a.parameters},{p.published or ''}\n" for p, a in rows)
+            return csv_out.presets(rows)
         return draw(views.presets(rows))
 
     if args.command == "compare":

@@ -12,6 +12,7 @@ multilingual.md: "110M parameters", "340M parameters"); the 24 small BERTs were 
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -80,20 +81,33 @@ for _layers in (2, 4, 6, 8, 10, 12):
             nickname=f"BERT-{_nick}" if _nick else None,
         ))
 
-PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
-_LOOKUP: dict[str, Preset] = {}
-for _p in _PRESETS:
-    for _key in (_p.name, *_p.aliases):
-        _LOOKUP[_key.lower()] = _p
+PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}  # BERT's; catalogue() has every family's
+
+
+@functools.cache
+def catalogue() -> dict[str, Preset]:
+    """Every built-in preset: BERT's here, then each family module's ``presets``."""
+    from .families import FAMILIES
+
+    out = dict(PRESETS)
+    for fam in FAMILIES.values():
+        for p in fam.presets:
+            out[p.name] = p
+    return out
+
+
+@functools.cache
+def _lookup() -> dict[str, Preset]:
+    return {key.lower(): p for p in catalogue().values() for key in (p.name, *p.aliases)}
 
 
 def find(name: str) -> Preset | None:
-    return _LOOKUP.get(name.lower())
+    return _lookup().get(name.lower())
 
 
 def suggest(name: str, *, n: int = 3) -> list[str]:
     """The closest preset names to a misspelt one."""
-    names = {key: p.name for key, p in _LOOKUP.items()}
+    names = {key: p.name for key, p in _lookup().items()}
     hits = difflib.get_close_matches(name.lower(), list(names), n=n * 2, cutoff=0.6)
     out: list[str] = []
     for hit in hits:

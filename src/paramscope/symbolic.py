@@ -152,10 +152,17 @@ def _monomial(m: Monomial, coef: int, order: list[str], values: Mapping[str, int
 
 @dataclass(frozen=True)
 class Term:
-    """``multiplier · (body)``: a block repeated by a symbol (``L·(4H² + ...)``), or a plain polynomial."""
+    """``multiplier · (body)``: a block repeated ``L`` or ``L - 1`` times, or a plain polynomial.
+
+    A string multiplier is taken as that symbol.
+    """
 
     body: Poly
-    multiplier: str | None = None
+    multiplier: Poly | str | None = None
+
+    @property
+    def times(self) -> Poly | None:
+        return Poly.sym(self.multiplier) if isinstance(self.multiplier, str) else self.multiplier
 
 
 @dataclass(frozen=True)
@@ -165,12 +172,17 @@ class Formula:
     terms: tuple[Term, ...] = field(default_factory=tuple)
 
     def evaluate(self, values: Mapping[str, int]) -> int:
-        return sum(
-            t.body.evaluate(values) * (values[t.multiplier] if t.multiplier else 1) for t in self.terms
-        )
+        return self.expand().evaluate(values)
 
     def expand(self) -> Poly:
-        return Poly.sum(t.body * (Poly.sym(t.multiplier) if t.multiplier else 1) for t in self.terms)
+        return Poly.sum(t.body * (t.times if t.times is not None else 1) for t in self.terms)
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        out: frozenset[str] = frozenset()
+        for t in self.terms:
+            out |= t.body.symbols | (t.times.symbols if t.times is not None else frozenset())
+        return out
 
     def render(self, *, order: Iterable[str] = (), values: Mapping[str, int] | None = None) -> str:
         order = list(order)
@@ -180,9 +192,12 @@ class Formula:
 
 def _render_term(term: Term, order: list[str], values: Mapping[str, int] | None) -> str:
     body = term.body
-    if term.multiplier:
+    times = term.times
+    if times is not None:
         inner = body.render(order=order, values=values)
-        mult = str(values[term.multiplier]) if values else term.multiplier
+        mult = times.render(order=order, values=values)
+        if len(times.terms) > 1:
+            mult = f"({mult})"
         return f"{mult}·({inner})" if len(body.terms) > 1 else f"{mult}·{inner}"
     # Factor a symbol shared by every term when that shortens a long sum: (V + P + T + 2)·H.
     common = body.common_symbol()

@@ -15,7 +15,8 @@ from .families.base import Family, Group, Placement
 from .inventory import Inventory, Kind, Tensor
 from .symbolic import Formula, Poly, Term
 
-GROUP_ORDER = (Group.EMBEDDINGS, Group.ENCODER, Group.POOLER, Group.HEADS, Group.UNCLASSIFIED)
+GROUP_ORDER = (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM, Group.POOLER, Group.HEADS,
+               Group.UNCLASSIFIED)
 
 
 @dataclass
@@ -26,7 +27,8 @@ class Node:
     tensors: list[Tensor] = field(default_factory=list)
     repeat: int = 1  # a run of identical numbered blocks shown once
     first: int | None = None  # index of the first block of the run
-    symbol: str | None = None  # the symbol counting the blocks (L) when the run is all of them
+    times: Poly | None = None  # how many blocks, as a formula: L, or L - 1 beside a different first block
+    note: str = ""  # e.g. "shared: used by all 12 layers"
 
     @property
     def numel(self) -> int:
@@ -68,12 +70,12 @@ class Node:
 
     def formula(self) -> Formula | None:
         """As people write it: a full run of layers stays ``L·(...)``, the rest is one sum."""
-        if self.repeat > 1 or self.symbol:
+        if self.repeat > 1 or self.times is not None:
             body = self.poly_each()
             if body is None:
                 return None
-            if self.symbol:
-                return Formula((Term(body, self.symbol),))
+            if self.times is not None:
+                return Formula((Term(body, self.times),))
             return Formula((Term(body * self.repeat),))
         exprs = [t.numel_expr for t in self.tensors if t.kind == Kind.PARAMETER]
         if any(e is None for e in exprs):
@@ -85,7 +87,7 @@ class Node:
             if f is None:
                 return None
             for term in f.terms:
-                if term.multiplier:
+                if term.multiplier is not None:
                     terms.append(term)
                 else:
                     plain = plain + term.body
@@ -153,6 +155,12 @@ def build(inventory: Inventory, family: Family, placements: Mapping[str, Placeme
         node.children = spliced
     for group in root.children:
         group.children = [_merge_chain(c) for c in group.children]
+    notes = family.tree_notes(inventory.config) if inventory.config else {}
+    if notes:
+        for _, node in root.walk():
+            key = ".".join(node.path)
+            if key in notes:
+                node.note = notes[key]
     return root
 
 
@@ -164,8 +172,12 @@ def _collapse(blocks: list[Node], symbol: str, count: int | None) -> list[Node]:
             last.repeat += 1
             continue
         runs.append(Node(block.name, block.path, block.children, block.tensors, 1, int(block.name)))
-    if len(runs) == 1 and runs[0].repeat == count:
-        runs[0].symbol = symbol
+    if count is not None and sum(r.repeat for r in runs) == count:
+        # The longest run is counted by the symbol: L when it is every block, L - 1 beside one that
+        # differs (T5's first block carries the relative attention bias).
+        longest = max(runs, key=lambda r: r.repeat)
+        if longest.repeat > 1 or len(runs) == 1:
+            longest.times = Poly.sym(symbol) - (count - longest.repeat)
     return runs
 
 
@@ -188,8 +200,8 @@ def label(node: Node) -> str:
     if node.first is None:
         return node.name
     base = node.path[-2] if len(node.path) >= 2 else "block"
-    if node.symbol:
-        return f"{base} ×{node.repeat}"
+    if node.times is not None and len(node.times.terms) == 1 and node.times.terms[0][1] == 1:
+        return f"{base} ×{node.repeat}"  # every block: times is the bare symbol
     if node.repeat == 1:
         return f"{base} {node.first}"
     return f"{base} {node.first}-{node.first + node.repeat - 1} ×{node.repeat}"

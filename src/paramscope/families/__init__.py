@@ -5,10 +5,29 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import UnknownArchitecture
+import importlib
+import pkgutil
+
 from .base import Family
 from .bert import FAMILY as BERT
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (BERT,)}
+
+def _discover() -> dict[str, Family]:
+    """Every module in this package that defines ``FAMILY``; BERT first, the rest by name."""
+    found = [BERT]
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name in ("base", "bert"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        fam = getattr(module, "FAMILY", None)
+        if isinstance(fam, Family):
+            found.append(fam)
+    return {f.name: f for f in found}
+
+
+FAMILIES: dict[str, Family] = _discover()
+# model_type -> family, e.g. "xlm-roberta" -> the roberta family.
+MODEL_TYPES: dict[str, Family] = {t: f for f in FAMILIES.values() for t in (f.model_types or (f.name,))}
 
 # A checkpoint of no known family: read and counted exactly, every tensor unclassified, no formula.
 GENERIC = Family(
@@ -49,8 +68,9 @@ def family_for(config: Mapping[str, Any], source: str, *, override: str | None =
                 f"supported families: {', '.join(sorted(FAMILIES))} (pass --family to choose one)"
             )
         return BERT
-    if name not in FAMILIES:
+    fam = FAMILIES.get(name) or MODEL_TYPES.get(name)
+    if fam is None:
         raise UnknownArchitecture(
-            f"{source}: model_type {name!r} is not supported yet; supported: {', '.join(sorted(FAMILIES))}"
+            f"{source}: model_type {name!r} is not supported yet; supported: {', '.join(sorted(MODEL_TYPES))}"
         )
-    return FAMILIES[name]
+    return fam

@@ -1,4 +1,10 @@
-"""What every family module provides: config fields, symbols, tensor formulas and name patterns."""
+"""What every family module provides: config fields, symbols, tensor formulas and name patterns.
+
+To add a family, write ``families/<name>.py`` defining ``FAMILY = Family(...)`` (``bert.py`` is the
+model): it is found by ``families/__init__.py`` without being listed. Its ``tensors`` returns every
+parameter, tied alias and buffer of each class in ``named_parameters()`` order with symbolic shapes
+(``Poly``); its ``rules`` say which group and role each name has; its ``presets`` are real configs.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,18 @@ from ..inventory import Tensor
 
 class Group(StrEnum):
     EMBEDDINGS = "embeddings"
-    ENCODER = "encoder"
+    ENCODER = "encoder"  # the layers of an encoder, or of a decoder-only model
+    DECODER = "decoder"  # the decoder layers of an encoder-decoder model
+    FINAL_NORM = "final_norm"
     POOLER = "pooler"
     HEADS = "heads"
     UNCLASSIFIED = "unclassified"
+
+
+# Within the ffn role, mixture-of-experts layers split into experts and router (``Rule.sub``).
+class Sub(StrEnum):
+    EXPERTS = "experts"
+    ROUTER = "router"
 
 
 class Role(StrEnum):
@@ -45,6 +59,7 @@ class Rule:
     pattern: str
     group: Group
     role: Role
+    sub: Sub | None = None
 
     def matches(self, name: str) -> bool:
         return re.fullmatch(self.pattern, name) is not None
@@ -58,6 +73,7 @@ class Placement:
     role: Role
     path: tuple[str, ...]
     leaf: str
+    sub: Sub | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,17 @@ class Family:
     infer: Callable[[Mapping[str, tuple[int, ...]]], tuple[dict[str, Any], str, list[str]] | None] | None = None
     # A stored shape in Hugging Face orientation (TF kernels are [in, out]).
     hf_shape: Callable[[str, tuple[int, ...]], tuple[int, ...]] = field(default=lambda name, shape: shape)
+    # model_type values of config.json this family reads (default: its name).
+    model_types: Sequence[str] = ()
+    # Built-in configurations (paramscope.presets.Preset), with where each came from.
+    presets: Sequence[Any] = ()
+    # Mixture of experts: (experts used per token, experts) from the resolved config, for
+    # totals.active_parameters; None for dense models.
+    active_experts: Callable[[Mapping[str, Any]], tuple[int, int]] | None = None
+    # Family-specific totals, e.g. ALBERT's unshared_parameters: (resolved config, parameters) -> {key: n}.
+    extra_totals: Callable[[Mapping[str, Any], int], dict[str, int]] = field(default=lambda cfg, n: {})
+    # Notes on tree nodes by module path (e.g. a shared layer group): (resolved config) -> {path: note}.
+    tree_notes: Callable[[Mapping[str, Any]], dict[str, str]] = field(default=lambda cfg: {})
 
     def is_buffer(self, name: str) -> bool:
         return self.buffers is not None and re.fullmatch(self.buffers, self.canonical(name)) is not None
@@ -101,7 +128,7 @@ class Family:
         for rule in self.rules:
             if rule.matches(canonical):
                 path = module[1:] if module and module[0] == rule.group else module
-                return Placement(rule.group, rule.role, path, leaf)
+                return Placement(rule.group, rule.role, path, leaf, rule.sub)
         return Placement(Group.UNCLASSIFIED, Role.OTHER, module, leaf)
 
 

@@ -33,3 +33,10 @@ def compare(models: Sequence[Anatomy]) -> str:
         rows += [[m.source, m.model_class, "group", g, n] for g, n in m.groups.items()]
         rows += [[m.source, m.model_class, "role", r, n] for r, n in m.roles.items()]
     return _write(rows)
+
+
+def presets(rows) -> str:
+    out: list[list[object]] = [["name", "nickname", "family", "model_class", "parameters", "published"]]
+    out += [[p.name, p.nickname or "", a.inventory.family, a.model_class, a.parameters, p.published or ""]
+            for p, a in rows]
+    return _write(out)

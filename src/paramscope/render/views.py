@@ -40,6 +40,14 @@ def summary_lines(a: Anatomy) -> list[str]:
         extra.append(f"buffers {units.many(t['buffers'], 'element')} (not parameters)")
     if t["optimizer_state"]:
         extra.append(f"optimizer state {units.many(t['optimizer_state'], 'element')} (set aside)")
+    if "active_parameters" in t:
+        extra.append(f"active per token {units.count(t['active_parameters'])} "
+                     f"({units.short(t['active_parameters'])}; experts {units.count(a.ffn_split['experts'])}, "
+                     f"router {units.count(a.ffn_split['router'])})")
+    if "unshared_parameters" in t:
+        extra.append(f"unshared, each layer its own: {units.count(t['unshared_parameters'])}")
+    if "frozen_parameters" in t:
+        extra.append(f"trainable {units.count(t['trainable_parameters'])}, frozen {units.count(t['frozen_parameters'])}")
     if t["unclassified"]:
         extra.append(f"unclassified {units.count(t['unclassified'])}")
     if extra:
@@ -63,6 +71,8 @@ def component_table(a: Anatomy, *, depth: int) -> Table:
         name = tree_mod.label(node)
         if node.repeat > 1:
             name += f" ({units.count(node.numel_each)} each)"
+        if node.note:
+            name += f" ({node.note})"
         frac = node.numel / total if total else 0.0
         table.add(
             [units.safe(name), units.count(node.numel), units.share(node.numel, total)],
@@ -184,7 +194,10 @@ def compare(models: Sequence[Anatomy]) -> Document:
 
     table.add(["class"] + [c for m in models for c in (m.model_class, "")])
     row("parameters", [m.parameters for m in models], strong=True)
-    groups = list(dict.fromkeys(g for m in models for g in m.groups))
+    # Every model has the same group keys; a group no model has (a decoder among encoders) is left out.
+    always = ("embeddings", "encoder", "pooler", "heads")
+    groups = [g for g in dict.fromkeys(g for m in models for g in m.groups)
+              if g in always or any(m.groups.get(g) for m in models)]
     table.add(["by group"] + [""] * (len(cols) - 1), strong=True)
     for g in groups:
         row(g, [m.groups.get(g, 0) for m in models], level=1)
@@ -201,27 +214,28 @@ def compare(models: Sequence[Anatomy]) -> Document:
 
 
 def presets(rows: Sequence[tuple[Preset, Anatomy]]) -> Document:
-    """Each preset with its exact BertModel total beside the figure its release states."""
+    """Each preset with its exact total (default class) beside the figure its release states."""
     doc = Document("built-in presets (exact totals for the class shown; published figures as released)")
-    table = Table([Column("preset"), Column("nickname"), Column("L", ">"), Column("H", ">"), Column("A", ">"),
-                   Column("I", ">"), Column("V", ">"), Column("class"), Column("parameters", ">"),
-                   Column("published", ">"), Column("off by", ">")])
+    table = Table([Column("preset"), Column("nickname"), Column("family"), Column("class"), Column("sizes"),
+                   Column("parameters", ">"), Column("published", ">"), Column("off by", ">")])
     for preset, a in rows:
-        cfg = a.inventory.config
-        published = preset.published
+        sizes = " ".join(f"{letter}={a.values[letter]}" for letter in SIZE_SYMBOLS if letter in a.values)
         table.add([
-            preset.name, preset.nickname or "",
-            str(cfg["num_hidden_layers"]), str(cfg["hidden_size"]), str(cfg["num_attention_heads"]),
-            str(cfg["intermediate_size"]), str(cfg["vocab_size"]), a.model_class,
-            units.count(a.parameters), published or "-", _off_by(a.parameters, published),
+            preset.name, preset.nickname or "", a.inventory.family, a.model_class, sizes,
+            units.count(a.parameters), preset.published or "-", _off_by(a.parameters, preset.published),
         ])
     doc.sections.append(Section(table=table))
     doc.sections.append(Section(bullets=[
         "aliases: google-bert/NAME for the Google releases; bert_uncased_L-*_H-*_A-* without google/; "
         "bert-tiny, bert-mini, bert-small, bert-medium",
+        "sizes: L layers, H hidden size, I feed-forward size, V vocabulary (see --formula for each family's symbols)",
         "off by: the exact count against the published round figure",
     ]))
     return doc
+
+
+# The sizes the presets table shows, where a family has them.
+SIZE_SYMBOLS = ("L", "H", "I", "V")
 
 
 def _off_by(exact: int, published: str | None) -> str:
