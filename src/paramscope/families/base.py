@@ -19,8 +19,8 @@ from ..inventory import Tensor
 
 class Group(StrEnum):
     EMBEDDINGS = "embeddings"
-    ENCODER = "encoder"  # the layers of an encoder, or of a decoder-only model
-    DECODER = "decoder"  # the decoder layers of an encoder-decoder model
+    ENCODER = "encoder"  # the layers of an encoder (BERT, the encoder of T5)
+    DECODER = "decoder"  # the layers of a decoder (GPT-2, Llama, the decoder of T5)
     FINAL_NORM = "final_norm"
     POOLER = "pooler"
     HEADS = "heads"
