@@ -239,3 +239,37 @@ def test_sharded_bin_folder(tmp_path: Path) -> None:
     assert ("cls.predictions.decoder.weight is stored as a copy of its own; the config ties it to "
             "bert.embeddings.word_embeddings.weight, so it counts once") in a.inventory.notes
     assert a.reconciliation is not None and a.reconciliation.agrees
+
+
+def test_unknown_family_grouped_by_generic_patterns(tmp_path: Path) -> None:
+    """A Llama-like checkpoint with no family recognising it (names altered): counted exactly, grouped by
+    generic patterns, the stray tensor unclassified, nothing dropped."""
+    from .builders import make_safetensors
+
+    header, offset = {}, 0
+
+    def add(name: str, *shape: int) -> None:
+        nonlocal offset
+        size = 4 * int.__mul__(*shape) if len(shape) == 2 else 4 * shape[0]
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        offset += size
+
+    add("net.tok_embeddings.weight", 10, 4)
+    for i in range(3):
+        for p in "qkvo":
+            add(f"net.blocks.{i}.attn.w{p}.weight", 4, 4)
+        add(f"net.blocks.{i}.ffn.w1.weight", 8, 4)
+        add(f"net.blocks.{i}.ffn.w2.weight", 4, 8)
+        add(f"net.blocks.{i}.attn_norm.weight", 4)
+    add("net.norm.weight", 4)
+    add("head.weight", 10, 4)
+    add("stray", 3)
+    a = paramscope.inspect(make_safetensors(tmp_path / "m.safetensors", header))
+    assert a.inventory.family == "unknown"
+    assert a.parameters == 40 + 3 * (64 + 64 + 4) + 4 + 40 + 3
+    assert a.groups == {"embeddings": 40, "encoder": 0, "decoder": 3 * 132, "final_norm": 4, "pooler": 0,
+                        "heads": 40, "unclassified": 3}
+    assert a.roles == {"embedding": 40, "attention": 3 * 64, "ffn": 3 * 64, "norm": 3 * 4 + 4, "pooler": 0,
+                       "head": 40, "other": 3}
+    decoder = next(g for g in a.tree.children if g.name == "decoder")
+    assert [n.repeat for _, n in decoder.walk() if n.first is not None] == [3]

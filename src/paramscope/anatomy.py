@@ -15,6 +15,7 @@ from . import tree as tree_mod
 from . import units
 from .families.base import Family, Group, Placement, Role, Sub
 from .inventory import Inventory, Kind, Tensor
+from .errors import UnsupportedFamily
 from .reconcile import Reconciliation
 from .symbolic import Formula, Term
 
@@ -308,11 +309,49 @@ def inspect(
         ckpt = checkpoint_source.read(spec)
         return _assemble(ckpt.tensors, ckpt.path, ckpt.format, ckpt.config, ckpt.config_path, ckpt.metadata,
                          ckpt.notes, config, options)
-    inv, fam, _ = config_source.build(spec, **options)
+    try:
+        inv, fam, _ = config_source.build(spec, **options)
+    except UnsupportedFamily as e:
+        return _built_by_transformers(spec, options, e)
     baseline = None
     if overrides:
         baseline = inspect(spec, model_class=model_class, family=family, add_pooling_layer=add_pooling_layer)
     return Anatomy(inv, fam, baseline)
+
+
+def _built_by_transformers(spec: Any, options: dict[str, Any], error: UnsupportedFamily) -> Anatomy:
+    """A config of a model type with no family module, counted exactly by building the model with
+    transformers on the meta device (no memory for weights). Only such configs import torch."""
+    import importlib.util
+
+    from .sources import config as config_source
+    from .sources import module as module_source
+
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
+        raise UnsupportedFamily(f"{error}; or install torch and transformers to count it by building it "
+                                "on the meta device") from error
+    import torch
+    import transformers
+
+    loaded = config_source.load(spec)
+    raw = {**loaded.raw, **(options["overrides"] or {})}
+    model_type = raw.pop("model_type", None)
+    archs = raw.get("architectures") or []
+    try:
+        cfg = transformers.AutoConfig.for_model(model_type, **raw)
+        name = options["model_class"] or (archs[0] if archs else None)
+        cls = getattr(transformers, name, None) if name else None
+        with torch.device("meta"):
+            model = cls(cfg) if cls is not None else transformers.AutoModel.from_config(cfg)
+    except Exception as e:  # transformers' own validation: any failure is this config's fault
+        raise UnsupportedFamily(f"{error}; transformers could not build it either ({type(e).__name__}: "
+                                f"{str(e).splitlines()[0] if str(e) else ''})") from e
+    tensors, _, notes = module_source.read(model)
+    notes = [f"model_type {model_type!r} has no formula in paramscope: counted exactly by building "
+             f"{type(model).__name__} with transformers {transformers.__version__} on the meta device"] + notes
+    a = _assemble(tensors, loaded.source, "transformers on the meta device", None, None, {}, notes, None,
+                  {**options, "model_class": type(model).__name__})
+    return a
 
 
 def _ties_from_config(
@@ -382,8 +421,8 @@ def _assemble(
         expected.inventory = dataclasses.replace(expected.inventory, source=label)
         cls, resolved = expected.model_class, dict(expected.inventory.config)
     elif fam is families.GENERIC:
-        notes.append("family not recognised from the names: every tensor is counted, none classified "
-                     "(pass --family, or add config.json)")
+        notes.append("family not recognised from the names: every tensor is counted and grouped by generic "
+                     "name patterns, with no formula (pass --family, or add config.json)")
     if expected is not None:
         tensors, relabelled = _ties_from_config(tensors, expected, fam)
         notes += [f"{units.safe(n)} is stored as a copy of its own; the config ties it to "

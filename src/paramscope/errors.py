@@ -19,6 +19,10 @@ class UnknownArchitecture(ParamscopeError):
     """A model type or class paramscope has no formula for."""
 
 
+class UnsupportedFamily(UnknownArchitecture):
+    """A model type paramscope has no family module for."""
+
+
 class FormatError(ParamscopeError):
     """A file whose bytes are not what its format promises."""
 

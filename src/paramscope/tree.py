@@ -147,8 +147,8 @@ def build(inventory: Inventory, family: Family, placements: Mapping[str, Placeme
     for _, node in list(root.walk()):
         spliced: list[Node] = []
         for c in node.children:
-            symbol = family.repeats.get(".".join(c.path))
-            if symbol and c.children and not c.tensors and all(b.name.isdigit() for b in c.children):
+            symbol = family.repeats.get(".".join(c.path), family.repeats.get("*"))
+            if symbol is not None and c.children and not c.tensors and all(b.name.isdigit() for b in c.children):
                 spliced += _collapse(sorted(c.children, key=lambda b: int(b.name)), symbol, values.get(symbol))
             else:
                 spliced.append(c)
@@ -172,7 +172,7 @@ def _collapse(blocks: list[Node], symbol: str, count: int | None) -> list[Node]:
             last.repeat += 1
             continue
         runs.append(Node(block.name, block.path, block.children, block.tensors, 1, int(block.name)))
-    if count is not None and sum(r.repeat for r in runs) == count:
+    if symbol and count is not None and sum(r.repeat for r in runs) == count:
         # The longest run is counted by the symbol: L when it is every block, L - 1 beside one that
         # differs (T5's first block carries the relative attention bias).
         longest = max(runs, key=lambda r: r.repeat)

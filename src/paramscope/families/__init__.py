@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..errors import UnknownArchitecture
 import importlib
 import pkgutil
 
+from ..errors import UnsupportedFamily
 from .base import Family
 from .bert import FAMILY as BERT
+from .generic import GENERIC
 
 
 def _discover() -> dict[str, Family]:
     """Every module in this package that defines ``FAMILY``; BERT first, the rest by name."""
     found = [BERT]
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name in ("base", "bert"):
+        if info.name in ("base", "bert", "generic"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         fam = getattr(module, "FAMILY", None)
@@ -28,21 +29,6 @@ def _discover() -> dict[str, Family]:
 FAMILIES: dict[str, Family] = _discover()
 # model_type -> family, e.g. "xlm-roberta" -> the roberta family.
 MODEL_TYPES: dict[str, Family] = {t: f for f in FAMILIES.values() for t in (f.model_types or (f.name,))}
-
-# A checkpoint of no known family: read and counted exactly, every tensor unclassified, no formula.
-GENERIC = Family(
-    name="unknown",
-    fields=(),
-    symbols=(),
-    model_classes=(),
-    default_class="unknown",
-    rules=(),
-    repeats={},
-    resolve=lambda raw, source: dict(raw),
-    tensors=lambda cfg, cls, options: [],
-    canonical=lambda name: name,
-)
-
 
 def detect(shapes_of) -> tuple[Family, tuple[dict[str, Any], str, list[str]] | None]:
     """The family whose ``infer`` recognises a checkpoint; ``shapes_of(family)`` gives canonical shapes."""
@@ -63,14 +49,14 @@ def family_for(config: Mapping[str, Any], source: str, *, override: str | None =
             if any(a in fam.model_classes for a in archs):
                 return fam
         if archs:
-            raise UnknownArchitecture(
+            raise UnsupportedFamily(
                 f"{source}: architecture {archs[0]!r} is not supported yet; "
                 f"supported families: {', '.join(sorted(FAMILIES))} (pass --family to choose one)"
             )
         return BERT
     fam = FAMILIES.get(name) or MODEL_TYPES.get(name)
     if fam is None:
-        raise UnknownArchitecture(
+        raise UnsupportedFamily(
             f"{source}: model_type {name!r} is not supported yet; supported: {', '.join(sorted(MODEL_TYPES))}"
         )
     return fam

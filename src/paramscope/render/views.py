@@ -66,8 +66,8 @@ def component_table(a: Anatomy, *, depth: int) -> Table:
         if not node.children and own and all(t.kind == Kind.ALIAS for t in own):
             table.add([f"{units.safe(tree_mod.label(node))} (tied)", "0", "-"], level=level - 1)
             continue
-        if not node.children and not own:  # a module holding only buffers
-            continue
+        if not any(t.kind in (Kind.PARAMETER, Kind.ALIAS) for t in node.all_tensors()):
+            continue  # a module holding only buffers
         name = tree_mod.label(node)
         if node.repeat > 1:
             name += f" ({units.count(node.numel_each)} each)"
@@ -105,7 +105,10 @@ def memory_table(a: Anatomy) -> Table:
 def source_lines(a: Anatomy) -> list[str]:
     if a.format == "config":
         return []
-    lines = [f"read from {a.format}, names, shapes and dtypes only"]
+    if a.format == "transformers on the meta device":
+        lines = ["built with transformers on the meta device: no formula for this model type"]
+    else:
+        lines = [f"read from {a.format}, names, shapes and dtypes only"]
     if a.expected is not None:
         lines.append(f"formula from {units.safe(a.expected.source)} as {a.expected.model_class}: "
                      f"{units.count(a.expected.parameters)} parameters")

@@ -1,0 +1,49 @@
+"""A config of a model type with no family: counted exactly by transformers on the meta device."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import paramscope
+from paramscope import cli
+
+from . import oracle
+
+NEOX = {"model_type": "gpt_neox", "vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "intermediate_size": 256, "architectures": ["GPTNeoXForCausalLM"]}
+
+
+def test_counted_on_the_meta_device_and_said_so(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(NEOX))
+    a = paramscope.inspect(path)
+    truth = oracle.build(NEOX, "GPTNeoXForCausalLM")
+    assert a.parameters == truth.total
+    assert [(t.name, t.shape) for t in a.inventory.of_kind(paramscope.inventory.Kind.PARAMETER)] == truth.parameters
+    assert a.format == "transformers on the meta device"
+    assert a.inventory.notes[0].startswith(
+        "model_type 'gpt_neox' has no formula in paramscope: counted exactly by building GPTNeoXForCausalLM "
+        "with transformers")
+    assert a.totals["unclassified"] == 0  # grouped by the generic name patterns
+
+
+def test_without_torch_the_error_says_what_to_install(tmp_path: Path, monkeypatch, capsys) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(NEOX))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    assert cli.main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: model_type 'gpt_neox' is not supported yet; supported: ")
+    assert err.endswith("; or install torch and transformers to count it by building it on the meta device\n")
+
+
+def test_a_model_type_transformers_does_not_know(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "no-such-model"}))
+    assert cli.main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: model_type 'no-such-model' is not supported yet; supported: ")
+    assert "transformers could not build it either (ValueError:" in err and err.count("\n") == 1
