@@ -47,3 +47,12 @@ def test_a_model_type_transformers_does_not_know(tmp_path: Path, capsys) -> None
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}: model_type 'no-such-model' is not supported yet; supported: ")
     assert "transformers could not build it either (ValueError:" in err and err.count("\n") == 1
+
+
+def test_an_architecture_no_family_knows(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"architectures": ["FooForBar"]}))
+    assert cli.main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: architecture 'FooForBar' is not supported yet; supported families: bert")
+    assert err.count("\n") == 1
