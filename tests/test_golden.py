@@ -31,6 +31,17 @@ CASES = {
     "compare_article.md": ["compare", "bert-base-uncased", "bert-base-cased", "bert-large-uncased",
                            "bert-large-cased", "bert-base-chinese", "--format", "markdown"],
     "presets.txt": ["presets"],
+    "compare_families.txt": ["compare", "bert-base-uncased", "roberta-base", "albert-base-v2",
+                             "distilbert-base-uncased", "gpt2", "meta-llama/Llama-2-7b-hf"],
+    "compare_families.md": ["compare", "bert-base-uncased", "xlm-roberta-base", "google/electra-base-discriminator",
+                            "microsoft/deberta-v3-base", "t5-small", "mistralai/Mixtral-8x7B-v0.1",
+                            "Qwen/Qwen2.5-0.5B", "--format", "markdown"],
+    "show_gpt2.txt": ["gpt2", "--depth", "3"],
+    "show_albert-base-v2.txt": ["albert-base-v2", "--depth", "0"],
+    "show_mixtral.txt": ["mistralai/Mixtral-8x7B-v0.1"],
+    "formula_t5-small.txt": ["show", "t5-small", "--formula"],
+    "formula_llama-3.2-1b.txt": ["show", "meta-llama/Llama-3.2-1B", "--formula"],
+    "formula_deberta-v3-base.txt": ["show", "microsoft/deberta-v3-base", "--formula"],
 }
 
 

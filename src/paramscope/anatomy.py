@@ -156,8 +156,9 @@ class Anatomy:
                     one = child.poly_each()
                     if one is None:
                         return []
-                    rows.append(FormulaRow(tree_mod.label(child), 1, Formula((Term(one),)), child.numel_each, True))
-                    depth, each = 2, True
+                    each = child.repeat > 1
+                    rows.append(FormulaRow(tree_mod.label(child), 1, Formula((Term(one),)), child.numel_each, each))
+                    depth = 2
                     parts = [(rel.split(".", 1)[1] if "." in rel else rel, n) for rel, n in tree_mod.leaves(child)]
                 else:
                     parts = list(tree_mod.leaves(child))
@@ -433,5 +434,8 @@ def _assemble(
     inv = Inventory(tuple(tensors), source, fam.name, cls, resolved, tuple(notes))
     a = Anatomy(inv, fam, expected=expected, format=fmt, metadata=dict(metadata))
     if expected is not None:
-        a.reconciliation = reconcile(expected, a)
+        loaded = a
+        if fam.to_model_layout is not None:  # compare with the model's layout, keep the file's in the inventory
+            loaded = Anatomy(dataclasses.replace(inv, tensors=tuple(fam.to_model_layout(list(inv.tensors)))), fam)
+        a.reconciliation = reconcile(expected, loaded)
     return a

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from . import units
+from .families.base import Group, Role
 from .inventory import Kind, Tensor
 
 if TYPE_CHECKING:
@@ -57,9 +58,6 @@ class Reconciliation:
         }
 
 
-HEAD_PREFIXES = ("cls.", "classifier.", "qa_outputs.")
-
-
 def _examples(names: list[str], n: int = 3) -> str:
     shown = ", ".join(units.safe(x) for x in names[:n])
     return shown + (f" and {len(names) - n} more" if len(names) > n else "")
@@ -85,6 +83,10 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
         if a is None:
             if e.kind == Kind.ALIAS:
                 dropped_ties.append(e)
+            elif any(canon(t.tied_to or "") == name and canon(t.name) in act for t in exp.values()
+                     if t.kind == Kind.ALIAS):
+                # The tied pair is stored under the alias's name (XLM-R keeps lm_head.decoder.weight).
+                matched += 1
             else:
                 missing.append(name)
             continue
@@ -93,6 +95,8 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
             shape_diff.append((name, e.shape, shape))
         else:
             matched += 1
+    # A dropped alias whose target is stored under the alias's own name is not dropped at all.
+    dropped_ties = [t for t in dropped_ties if canon(t.tied_to or "") in act]
     if dropped_ties:
         pairs = "; ".join(f"{units.safe(t.name)} is {units.safe(t.tied_to or '?')}" for t in dropped_ties)
         findings.append(Finding("tied_dropped", Severity.OK,
@@ -104,8 +108,8 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
     if missing:
         findings.append(_missing_finding(expected, missing))
     unexpected = [t for n, t in act.items() if n not in exp and t.kind != Kind.BUFFER]
-    heads = [t.name for t in unexpected if canon(t.name).startswith(HEAD_PREFIXES)]
-    others = [t.name for t in unexpected if not canon(t.name).startswith(HEAD_PREFIXES)]
+    heads = [t.name for t in unexpected if actual.placements[t.name].group == Group.HEADS]
+    others = [t.name for t in unexpected if actual.placements[t.name].group != Group.HEADS]
     if heads:
         findings.append(Finding("extra_heads", Severity.NOTE,
                                 f"heads that {expected.model_class} does not have: {_examples(heads)} "
@@ -145,7 +149,9 @@ def _shape_findings(
     out: list[Finding] = []
     cfg = expected.inventory.config
     vocab = cfg.get("vocab_size")
-    word = next((d for d in diffs if d[0].endswith("word_embeddings.weight")), None)
+    # The token embedding table: an embedding-role tensor with vocab_size rows (any family's name for it).
+    place = {fam_name: expected.family.place(fam_name) for fam_name, _, _ in diffs}
+    word = next((d for d in diffs if place[d[0]].role == Role.EMBEDDING and d[1] and d[1][0] == vocab), None)
     rest = diffs
     if word is not None and vocab is not None and word[1][1:] == word[2][1:]:
         new_v = word[2][0]
@@ -181,10 +187,12 @@ def _missing_finding(expected: "Anatomy", missing: list[str]) -> Finding:
     groups = {str(fam.place(n).group) for n in missing}
     n = sum(t.numel for t in expected.inventory.tensors if fam.canonical(t.name) in set(missing))
     if groups == {"pooler"}:
+        hint = ("use --no-pooler, or a class without a pooler" if expected.model_class == fam.default_class
+                else "use a class without a pooler")
         return Finding("missing_pooler", Severity.MISMATCH,
                        f"no pooler in the checkpoint ({units.count(n)} parameters): it was saved from a class "
-                       f"without one (e.g. BertForMaskedLM), so {expected.model_class} would initialise "
-                       "pooler.dense randomly; use --no-pooler, or a class without a pooler", tuple(missing))
+                       f"without one (e.g. a masked-LM class), so {expected.model_class} would initialise "
+                       f"the pooler randomly; {hint}", tuple(missing))
     return Finding("missing", Severity.MISMATCH,
                    f"not in the checkpoint: {units.many(len(missing), 'tensor')} of {expected.model_class} "
                    f"({units.many(n, 'parameter')}): {_examples(missing)}; transformers would initialise them "

@@ -188,9 +188,9 @@ def _one(run: Node) -> Node:
 def _merge_chain(node: Node) -> Node:
     """``intermediate`` -> ``dense`` becomes one row ``intermediate.dense``."""
     node.children = [_merge_chain(c) for c in node.children]
-    if len(node.children) == 1 and not node.tensors and node.repeat == 1:
+    if len(node.children) == 1 and not node.tensors and node.repeat == 1 and node.first is None:
         child = node.children[0]
-        if child.repeat == 1:
+        if child.repeat == 1 and child.first is None:
             return Node(f"{node.name}.{child.name}", child.path, child.children, child.tensors)
     return node
 

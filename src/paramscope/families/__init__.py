@@ -31,13 +31,25 @@ FAMILIES: dict[str, Family] = _discover()
 MODEL_TYPES: dict[str, Family] = {t: f for f in FAMILIES.values() for t in (f.model_types or (f.name,))}
 
 def detect(shapes_of) -> tuple[Family, tuple[dict[str, Any], str, list[str]] | None]:
-    """The family whose ``infer`` recognises a checkpoint; ``shapes_of(family)`` gives canonical shapes."""
+    """The family that recognises a checkpoint; ``shapes_of(family)`` gives its canonical names -> shapes.
+
+    Several families may recognise the same names (an un-prefixed RobertaModel reads as BERT); the one
+    whose rules classify the most tensors wins, BERT on a tie.
+    """
+    best: tuple[int, Family, tuple[dict[str, Any], str, list[str]]] | None = None
     for fam in FAMILIES.values():
-        if fam.infer is not None:
-            found = fam.infer(shapes_of(fam))
-            if found is not None:
-                return fam, found
-    return GENERIC, None
+        if fam.infer is None:
+            continue
+        shapes = shapes_of(fam)
+        found = fam.infer(shapes)
+        if found is None:
+            continue
+        known = sum(1 for name in shapes if any(rule.matches(name) for rule in fam.rules))
+        if best is None or known > best[0]:
+            best = (known, fam, found)
+    if best is None:
+        return GENERIC, None
+    return best[1], best[2]
 
 
 def family_for(config: Mapping[str, Any], source: str, *, override: str | None = None) -> Family:

@@ -99,6 +99,9 @@ class Family:
     infer: Callable[[Mapping[str, tuple[int, ...]]], tuple[dict[str, Any], str, list[str]] | None] | None = None
     # A stored shape in Hugging Face orientation (TF kernels are [in, out]).
     hf_shape: Callable[[str, tuple[int, ...]], tuple[int, ...]] = field(default=lambda name, shape: shape)
+    # The class when neither --model-class nor architectures names one, by resolved config (a family of
+    # several model types: MistralForCausalLM for a mistral config); default: ``default_class``.
+    default_class_for: Callable[[Mapping[str, Any]], str] | None = None
     # model_type values of config.json this family reads (default: its name).
     model_types: Sequence[str] = ()
     # Built-in configurations (paramscope.presets.Preset), with where each came from.
@@ -108,6 +111,9 @@ class Family:
     active_experts: Callable[[Mapping[str, Any]], tuple[int, int]] | None = None
     # Family-specific totals, e.g. ALBERT's unshared_parameters: (resolved config, parameters) -> {key: n}.
     extra_totals: Callable[[Mapping[str, Any], int], dict[str, int]] = field(default=lambda cfg, n: {})
+    # A checkpoint's tensors as the model holds them after loading, for reconciliation only (Mixtral files
+    # store one tensor per expert, the model fuses them); the inventory keeps what the file holds.
+    to_model_layout: Callable[[list[Tensor]], list[Tensor]] | None = None
     # Notes on tree nodes by module path (e.g. a shared layer group): (resolved config) -> {path: note}.
     tree_notes: Callable[[Mapping[str, Any]], dict[str, str]] = field(default=lambda cfg: {})
 

@@ -169,8 +169,10 @@ def formula(a: Anatomy) -> Document:
         value = units.count(row.value) + (" each" if row.each else "")
         symbolic = row.formula.render(order=order)
         numbers = row.formula.render(order=order, values=a.values)
-        if row.note:
+        if row.note and not row.formula.expand().terms:  # only tied aliases: nothing new
             symbolic, numbers = "0", units.safe(row.note)
+        elif row.note:
+            numbers += f"  ({units.safe(row.note)})"
         table.add([units.safe(row.label), symbolic, numbers, value], level=row.depth, strong=row.depth == 0)
     doc.sections.append(Section("by part", table=table))
     doc.sections.append(Section("total", lines=[
@@ -229,8 +231,8 @@ def presets(rows: Sequence[tuple[Preset, Anatomy]]) -> Document:
         ])
     doc.sections.append(Section(table=table))
     doc.sections.append(Section(bullets=[
-        "aliases: google-bert/NAME for the Google releases; bert_uncased_L-*_H-*_A-* without google/; "
-        "bert-tiny, bert-mini, bert-small, bert-medium",
+        "aliases: the Hugging Face Hub names (google-bert/NAME, openai-community/gpt2, ...); "
+        "bert-tiny, bert-mini, bert-small, bert-medium for Google's small BERTs",
         "sizes: L layers, H hidden size, I feed-forward size, V vocabulary (see --formula for each family's symbols)",
         "off by: the exact count against the published round figure",
     ]))

@@ -121,7 +121,8 @@ def build(
             )
     cfg = fam.resolve(raw, loaded.source)
     archs = raw.get("architectures") or []
-    cls = model_class or loaded.default_class or (archs[0] if archs else fam.default_class)
+    fallback = fam.default_class_for(cfg) if fam.default_class_for else fam.default_class
+    cls = model_class or loaded.default_class or (archs[0] if archs else fallback)
     if cls not in fam.model_classes:
         raise UnknownArchitecture(
             f"{loaded.source}: no formula for model class {cls!r}; "

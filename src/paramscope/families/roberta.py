@@ -1,0 +1,472 @@
+"""RoBERTa, XLM-RoBERTa and CamemBERT: one architecture, three model types, 21 classes.
+
+Source of truth: transformers ``models/{roberta,xlm_roberta,camembert}/modeling_*.py`` (v5). The three share
+every tensor and every name (their task classes all call the base model ``roberta``); shapes below are
+the ones ``named_parameters()`` reports. What differs is module order, and so which name of a tied pair
+transformers reports first:
+
+* ``Roberta*`` task classes build ``self.roberta`` first and the head after it (as BERT does);
+* ``XLMRoberta*`` and ``Camembert*`` task classes build the head first (``self.lm_head = ...`` before
+  ``self.roberta = ...``), so their heads come first and, in the LM classes, the shared V×H matrix is
+  named ``lm_head.decoder.weight`` while ``roberta.embeddings.word_embeddings.weight`` is the alias.
+
+Inside the embeddings the order is word, token type, LayerNorm, then position (``RobertaEmbeddings``
+creates the position table last, after its buffers).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ..errors import ConfigError, UnknownArchitecture
+from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..presets import Preset
+from ..symbolic import Poly
+from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+
+SYMBOLS = (
+    Symbol("V", "vocab_size", "vocabulary size"),
+    Symbol("P", "max_position_embeddings", "padded positions"),
+    Symbol("T", "type_vocab_size", "token types"),
+    Symbol("H", "hidden_size", "hidden size"),
+    Symbol("I", "intermediate_size", "feed-forward size"),
+    Symbol("L", "num_hidden_layers", "layers"),
+    Symbol("C", "num_labels", "labels of a classification head"),
+)
+
+# transformers' RobertaConfig / XLMRobertaConfig / CamembertConfig defaults (v5). They differ only in
+# vocab_size: the XLM-R and CamemBERT configs kept BERT's 30522. All three default to BERT's 512 positions
+# and 2 token types, which no released checkpoint uses (they have 514 and 1): a config.json always says.
+_COMMON: Mapping[str, Any] = {
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "pad_token_id": 1,
+    "is_decoder": False,
+    "add_cross_attention": False,
+    "tie_word_embeddings": True,
+}
+DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "roberta": {"vocab_size": 50265, **_COMMON},
+    "xlm-roberta": {"vocab_size": 30522, **_COMMON},
+    "camembert": {"vocab_size": 30522, **_COMMON},
+}
+MODEL_TYPES = tuple(DEFAULTS)
+# model_type -> class-name prefix
+PREFIX = {"roberta": "Roberta", "xlm-roberta": "XLMRoberta", "camembert": "Camembert"}
+KINDS = (
+    "Model",
+    "ForMaskedLM",
+    "ForCausalLM",
+    "ForSequenceClassification",
+    "ForTokenClassification",
+    "ForQuestionAnswering",
+    "ForMultipleChoice",
+)
+MODEL_CLASSES = tuple(f"{p}{k}" for p in PREFIX.values() for k in KINDS)
+BASE = "RobertaModel"
+
+
+def _split(model_class: str) -> tuple[str, str]:
+    """``XLMRobertaForMaskedLM`` -> (``XLMRoberta``, ``ForMaskedLM``)."""
+    for prefix in sorted(PREFIX.values(), key=len, reverse=True):
+        if model_class.startswith(prefix) and model_class[len(prefix):] in KINDS:
+            return prefix, model_class[len(prefix):]
+    raise UnknownArchitecture(f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}")
+
+
+# Classification is data: canonical names (``roberta.`` prefix removed) to group and role; first match wins.
+RULES = (
+    Rule(r"embeddings\.(word|position|token_type)_embeddings\.weight", Group.EMBEDDINGS, Role.EMBEDDING),
+    Rule(r"embeddings\.LayerNorm\.(weight|bias)", Group.EMBEDDINGS, Role.NORM),
+    Rule(r"embeddings\.(position_ids|token_type_ids)", Group.EMBEDDINGS, Role.OTHER),  # buffers
+    Rule(r"encoder\.layer\.\d+\.(attention|crossattention)\.output\.LayerNorm\.(weight|bias)",
+         Group.ENCODER, Role.NORM),
+    Rule(r"encoder\.layer\.\d+\.(attention|crossattention)\.(self\.(query|key|value)|output\.dense)\.(weight|bias)",
+         Group.ENCODER, Role.ATTENTION),
+    Rule(r"encoder\.layer\.\d+\.(intermediate|output)\.dense\.(weight|bias)", Group.ENCODER, Role.FFN),
+    Rule(r"encoder\.layer\.\d+\.output\.LayerNorm\.(weight|bias)", Group.ENCODER, Role.NORM),
+    Rule(r"pooler\.dense\.(weight|bias)", Group.POOLER, Role.POOLER),
+    # The LM decoder's weight is the word-embedding matrix (tied, as in every released checkpoint). In the
+    # XLM-R and CamemBERT LM classes transformers names that one matrix lm_head.decoder.weight (the head
+    # is built first), so it keeps the embedding role there: non-embedding counts stay the same for all
+    # three model types. It stays in the heads group, where transformers puts the name.
+    Rule(r"lm_head\.decoder\.weight", Group.HEADS, Role.EMBEDDING),
+    # Heads: everything in them has the head role, the LM head's own layer_norm included.
+    Rule(r"lm_head\.(bias|(dense|layer_norm|decoder)\.(weight|bias))", Group.HEADS, Role.HEAD),
+    Rule(r"classifier\.(dense|out_proj)\.(weight|bias)", Group.HEADS, Role.HEAD),
+    Rule(r"(classifier|qa_outputs)\.(weight|bias)", Group.HEADS, Role.HEAD),
+)
+
+
+def canonical(name: str) -> str:
+    """``roberta.encoder.layer.0...`` -> ``encoder.layer.0...``: the base model's prefix goes, heads keep theirs.
+
+    XLM-R and CamemBERT use the same ``roberta.`` prefix (their ``base_model_prefix``).
+    """
+    return name[len("roberta."):] if name.startswith("roberta.") else name
+
+
+def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, list[str]] | None:
+    """Sizes and class from a checkpoint's canonical names and shapes; None if it is not a RoBERTa.
+
+    Family detection tries BERT first, and BERT's names keep a ``roberta.`` prefix, so a checkpoint
+    reaches this function during detection only when BERT did not claim it: its names had the
+    ``roberta.`` prefix (every task class of the three model types). A bare ``RobertaModel`` saved
+    without the prefix has BERT's tensor names and reads as BERT, with the same count. BERT's own heads
+    (``cls.``) are refused here. XLM-R, CamemBERT and RoBERTa are the same tensors, so the model type is
+    taken as roberta, unless a state_dict shows the head-first order of the XLM-R/CamemBERT LM classes.
+    """
+    word = shapes.get("embeddings.word_embeddings.weight")
+    # A state_dict of an XLM-R or CamemBERT LM class lists lm_head.decoder.weight first; the word table is
+    # then a tied alias of it, which is not among the shapes.
+    head_first = word is None and "embeddings.position_embeddings.weight" in shapes
+    if head_first:
+        word = shapes.get("lm_head.decoder.weight")
+    if word is None or len(word) != 2 or any(n.startswith("cls.") for n in shapes):
+        return None
+    V, H = word
+    model_type = "xlm-roberta" if head_first else "roberta"
+    cfg: dict[str, Any] = {"model_type": model_type, "vocab_size": V, "hidden_size": H}
+    notes: list[str] = []
+    for key, name in (("max_position_embeddings", "embeddings.position_embeddings.weight"),
+                      ("type_vocab_size", "embeddings.token_type_embeddings.weight")):
+        if name in shapes and len(shapes[name]) == 2:
+            cfg[key] = shapes[name][0]
+    if min(V, cfg.get("max_position_embeddings", 2)) <= 1:
+        cfg["pad_token_id"] = None  # padding_idx 1 would not fit a table of one row
+    layers = {int(m.group(1)) for n in shapes if (m := re.match(r"encoder\.layer\.(\d+)\.", n))}
+    cfg["num_hidden_layers"] = max(layers) + 1 if layers else 0
+    inter = shapes.get("encoder.layer.0.intermediate.dense.weight")
+    if inter and len(inter) == 2:
+        cfg["intermediate_size"] = inter[0]
+    heads = H // 64 if H % 64 == 0 and H >= 64 else 1
+    cfg["num_attention_heads"] = heads
+    notes.append(f"num_attention_heads is not in the weights; taken as {heads} (it does not change the count)")
+    if head_first:
+        notes.append("the word embeddings are stored as lm_head.decoder.weight, the order of the XLM-R and CamemBERT "
+                     "LM classes (CamemBERT has the same tensors); read as xlm-roberta")
+    else:
+        notes.append("XLM-RoBERTa, CamemBERT and RoBERTa have the same tensors; the checkpoint is read as roberta")
+    if any(".crossattention." in n for n in shapes):
+        cfg["is_decoder"] = cfg["add_cross_attention"] = True
+    pooler = "pooler.dense.weight" in shapes
+    lm = any(n.startswith("lm_head.") for n in shapes)
+    if lm and "lm_head.decoder.bias" in shapes:
+        # Stored as a tensor of its own: with tied weights transformers keeps only lm_head.bias.
+        cfg["tie_word_embeddings"] = False
+    out_proj = shapes.get("classifier.out_proj.weight")
+    linear = shapes.get("classifier.weight")
+    qa = shapes.get("qa_outputs.weight")
+    labels: tuple[int, ...] | None = None
+    if lm:
+        cls = "ForCausalLM" if cfg.get("is_decoder") else "ForMaskedLM"
+        cls = PREFIX[model_type] + cls
+    elif qa is not None:
+        cls, labels = "RobertaForQuestionAnswering", qa
+    elif out_proj is not None:
+        cls, labels = "RobertaForSequenceClassification", out_proj
+    elif linear is not None:
+        # Multiple choice keeps the pooler and scores each choice with one output.
+        if pooler and linear[0] == 1:
+            cls, labels = "RobertaForMultipleChoice", None
+        else:
+            cls, labels = "RobertaForTokenClassification", linear
+    else:
+        cls = BASE
+    if labels is not None and len(labels) == 2:
+        cfg["num_labels"] = labels[0]
+    return cfg, cls, notes
+
+
+def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Fill transformers' defaults for the model type and check every field the count depends on."""
+    model_type = raw.get("model_type")
+    if model_type not in DEFAULTS:
+        model_type = "roberta"  # --family roberta on a config of another (or no) model type
+    cfg = {**DEFAULTS[model_type], **{k: v for k, v in raw.items() if v is not None or k == "pad_token_id"}}
+    cfg["model_type"] = model_type
+    for key in ("vocab_size", "hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings"):
+        need_int(cfg, key, source, minimum=1)
+    need_int(cfg, "num_hidden_layers", source, minimum=0)
+    need_int(cfg, "type_vocab_size", source, minimum=0)
+    for key in ("is_decoder", "add_cross_attention", "tie_word_embeddings"):
+        need_bool(cfg, key, source)
+    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
+    id2label = raw.get("id2label")
+    if raw.get("num_labels") is not None:
+        cfg["num_labels"] = raw["num_labels"]
+    elif isinstance(id2label, Mapping):
+        cfg["num_labels"] = len(id2label)
+    else:
+        cfg["num_labels"] = 2
+    need_int(cfg, "num_labels", source, minimum=0)
+    # PreTrainedConfig checks problem_type against the labels it sees first: id2label's, else num_labels.
+    first = len(id2label) if isinstance(id2label, Mapping) else cfg["num_labels"]
+    if raw.get("problem_type") == "single_label_classification" and first == 1:
+        raise ConfigError(
+            f"{source}: problem_type single_label_classification needs num_labels above 1, got 1; "
+            "set num_labels=2 for a binary classifier or problem_type=regression"
+        )
+    h, a = cfg["hidden_size"], cfg["num_attention_heads"]
+    if h % a:
+        lower = h - h % a
+        hint = f"e.g. {lower or a}" if lower else f"e.g. {a}"
+        raise ConfigError(
+            f"{source}: hidden_size {h} is not a multiple of num_attention_heads {a}; "
+            f"set hidden_size to a multiple of {a} ({hint}) or change num_attention_heads"
+        )
+    pad = cfg["pad_token_id"]
+    if pad is not None:
+        # padding_idx of both the word and the position table (nn.Embedding refuses one outside them).
+        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
+            raise ConfigError(
+                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}); "
+                "set pad_token_id below vocab_size"
+            )
+        p = cfg["max_position_embeddings"]
+        if not -p <= pad < p:
+            raise ConfigError(
+                f"{source}: pad_token_id {pad} is also the padding row of the position table, which has only "
+                f"max_position_embeddings {p} rows; set max_position_embeddings to at least {pad + 1} "
+                f"(the released models use 512 + {pad} + 1 = {512 + pad + 1})"
+            )
+    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
+    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
+    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    if cfg["add_cross_attention"] and not cfg["is_decoder"]:
+        raise ConfigError(
+            f"{source}: add_cross_attention needs is_decoder; set is_decoder=true or add_cross_attention=false"
+        )
+    return cfg
+
+
+def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
+       tied_to: str | None = None) -> Tensor:
+    # Shapes are filled in by the config source once the symbols have values.
+    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
+
+
+def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str) -> list[Tensor]:
+    return [_t(f"{name}.weight", (out_dim, in_dim), dtype), _t(f"{name}.bias", (out_dim,), dtype)]
+
+
+def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
+    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
+
+
+def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
+    """Every parameter, tied alias and buffer of ``model_class`` in module order (``named_parameters``)."""
+    prefix, kind = _split(model_class)
+    V, P, T, H, I, C = (Poly.sym(s) for s in "VPTHIC")
+    dt = cfg["dtype"]
+    base = "" if kind == "Model" else "roberta."
+    pooler = kind == "ForMultipleChoice" or (kind == "Model" and options.get("add_pooling_layer", True))
+    head_first = prefix != "Roberta"  # XLMRoberta*/Camembert* build the head before self.roberta
+    tied = cfg["tie_word_embeddings"]
+    word = f"{base}embeddings.word_embeddings.weight"
+    lm = kind in ("ForMaskedLM", "ForCausalLM")
+
+    body: list[Tensor] = []
+    e = f"{base}embeddings"
+    if lm and tied and head_first:
+        # The matrix was first reported as lm_head.decoder.weight; this name is the same Parameter.
+        body.append(_t(word, (V, H), dt, Kind.ALIAS, "lm_head.decoder.weight"))
+    else:
+        body.append(_t(word, (V, H), dt))
+    body.append(_t(f"{e}.token_type_embeddings.weight", (T, H), dt))
+    body += _norm(f"{e}.LayerNorm", H, dt)
+    body.append(_t(f"{e}.position_embeddings.weight", (P, H), dt))
+    for i in range(cfg["num_hidden_layers"]):
+        layer = f"{base}encoder.layer.{i}"
+        blocks = ["attention"] + (["crossattention"] if cfg["add_cross_attention"] else [])
+        for block in blocks:
+            for proj in ("query", "key", "value"):
+                body += _linear(f"{layer}.{block}.self.{proj}", H, H, dt)
+            body += _linear(f"{layer}.{block}.output.dense", H, H, dt)
+            body += _norm(f"{layer}.{block}.output.LayerNorm", H, dt)
+        body += _linear(f"{layer}.intermediate.dense", I, H, dt)
+        body += _linear(f"{layer}.output.dense", H, I, dt)
+        body += _norm(f"{layer}.output.LayerNorm", H, dt)
+    if pooler:
+        body += _linear(f"{base}pooler.dense", H, H, dt)
+
+    head: list[Tensor] = []
+    if lm:
+        # RobertaLMHead registers its own ``bias`` (V) first, then dense, layer_norm and decoder. Tied (the
+        # default), the decoder's weight is the word-embedding matrix and its bias is that ``bias``.
+        head.append(_t("lm_head.bias", (V,), dt))
+        head += _linear("lm_head.dense", H, H, dt)
+        head += _norm("lm_head.layer_norm", H, dt)
+        if not tied:
+            head += _linear("lm_head.decoder", V, H, dt)
+        elif head_first:
+            head.append(_t("lm_head.decoder.weight", (V, H), dt))
+            head.append(_t("lm_head.decoder.bias", (V,), dt, Kind.ALIAS, "lm_head.bias"))
+        else:
+            head.append(_t("lm_head.decoder.weight", (V, H), dt, Kind.ALIAS, word))
+            head.append(_t("lm_head.decoder.bias", (V,), dt, Kind.ALIAS, "lm_head.bias"))
+    elif kind == "ForSequenceClassification":
+        # RobertaClassificationHead: dense + tanh over the <s> token, then out_proj; no pooler.
+        head += _linear("classifier.dense", H, H, dt)
+        head += _linear("classifier.out_proj", C, H, dt)
+    elif kind == "ForTokenClassification":
+        head += _linear("classifier", C, H, dt)
+    elif kind == "ForQuestionAnswering":
+        head += _linear("qa_outputs", C, H, dt)
+    elif kind == "ForMultipleChoice":
+        head += _linear("classifier", Poly.const(1), H, dt)
+
+    out = head + body if head_first else body + head
+    # Non-persistent buffers: not in state_dict, not parameters.
+    out += [_t(f"{e}.position_ids", (Poly.const(1), P), "int64", Kind.BUFFER),
+            _t(f"{e}.token_type_ids", (Poly.const(1), P), "int64", Kind.BUFFER)]
+    return out
+
+
+def notes(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[str]:
+    out = []
+    prefix, kind = _split(model_class)
+    expected = PREFIX[cfg["model_type"]]
+    if prefix != expected:
+        out.append(f"{model_class} is read with a {cfg['model_type']} config ({expected}* classes); "
+                   "the tensors are the same, only the module order of the task classes differs")
+    pet = cfg.get("position_embedding_type")
+    if pet not in (None, "absolute"):
+        out.append(
+            f"position_embedding_type {pet!r} is ignored by transformers 5 (no distance embeddings); "
+            "counted as absolute"
+        )
+    if kind == "ForCausalLM" and not cfg["is_decoder"]:
+        out.append(f"{model_class} is meant as a decoder: transformers warns unless is_decoder=true")
+    if kind == "ForMaskedLM" and cfg["is_decoder"]:
+        out.append(f"{model_class} is meant as a bidirectional encoder: transformers warns when is_decoder=true")
+    if prefix != "Roberta" and kind in ("ForMaskedLM", "ForCausalLM") and cfg["tie_word_embeddings"]:
+        out.append(
+            f"{model_class} builds lm_head before roberta, so transformers names the shared V×H matrix "
+            "lm_head.decoder.weight and roberta.embeddings.word_embeddings.weight is its alias: "
+            "the matrix is counted under heads (with the embedding role)"
+        )
+    pad = cfg["pad_token_id"]
+    if pad is not None and 0 <= pad and cfg["max_position_embeddings"] <= pad + 1:
+        out.append(
+            f"max_position_embeddings {cfg['max_position_embeddings']} leaves no position for a token: "
+            f"positions start at pad_token_id + 1"
+        )
+    return out
+
+
+def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str]) -> list[str]:
+    """What is particular to RoBERTa, in plain words, where it applies."""
+    _, kind = _split(model_class)
+    pad = cfg.get("pad_token_id")
+    out = []
+    if pad is not None and cfg["max_position_embeddings"] == 512 + pad + 1:
+        out.append(
+            f"P = {cfg['max_position_embeddings']} = 512 + {pad} + 1: positions are numbered from pad_token_id + 1 "
+            f"= {pad + 1} (row {pad} is the padding row, rows below it are never used), so {512 + pad + 1} rows "
+            "hold 512 tokens"
+        )
+    else:
+        out.append(
+            "P rows of positions: RoBERTa numbers positions from pad_token_id + 1, so a table of P rows allows "
+            f"P - {(pad or 0) + 1} tokens (the released models have 514 = 512 + 1 + 1)"
+        )
+    if cfg["type_vocab_size"] == 1:
+        out.append("T = 1: RoBERTa has no sentence-pair segments; its one token-type row is added to every token")
+    out.append(
+        "embeddings are V·H words + P·H positions + T·H token types + 2H for their LayerNorm; "
+        "each layer is BERT's (4H² + 4H attention, HI + I and IH + H feed-forward, two LayerNorms)"
+    )
+    if kind in ("ForMaskedLM", "ForCausalLM"):
+        if cfg["tie_word_embeddings"]:
+            out.append(
+                "the LM head is a transform of its own (dense H² + H, layer_norm 2H) and a decoder tied to the "
+                "word embeddings (V×H counted once) with its own bias V (lm_head.bias): H² + 3H + V"
+            )
+        else:
+            out.append("tie_word_embeddings is false: the LM decoder has its own V×H matrix and V bias")
+    elif kind == "ForSequenceClassification":
+        out.append(
+            "the classification head is classifier.dense (H² + H) then classifier.out_proj (HC + C) on the <s> "
+            "token; it replaces BERT's pooler, which this class does not build"
+        )
+    elif kind == "Model":
+        if any(n.endswith("pooler.dense.weight") for n in names):
+            out.append(
+                "H² + H is the pooler (dense + tanh over <s>); the released checkpoints were saved from the "
+                "MLM class and have no pooler weights, so transformers initialises it randomly"
+            )
+        out.append(
+            "the released checkpoints are RobertaForMaskedLM: their LM head adds H² + 3H + V, its decoder "
+            "tied to the word embeddings"
+        )
+    elif kind == "ForMultipleChoice":
+        out.append("multiple choice keeps the pooler (H² + H) and scores each choice with one output (H + 1)")
+    out.append(
+        "position_ids and token_type_ids (1×P each, int64) are buffers, not parameters"
+    )
+    return out
+
+
+def _preset(name: str, model_type: str, vocab: int, hidden: int, layers: int, heads: int, inter: int,
+            published: str, origin: str, aliases: tuple[str, ...], nickname: str) -> Preset:
+    config = {
+        "model_type": model_type,
+        "vocab_size": vocab,
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": inter,
+        "max_position_embeddings": 514,
+        "type_vocab_size": 1,
+        "pad_token_id": 1,
+    }
+    return Preset(name, config, published, origin, aliases=aliases, nickname=nickname,
+                  model_class=f"{PREFIX[model_type]}Model")
+
+
+_FAIRSEQ = "facebookresearch/fairseq examples/{}/README.md (# params); config.json of {} on the Hugging Face Hub"
+PRESETS = (
+    _preset("roberta-base", "roberta", 50265, 768, 12, 12, 3072, "125M",
+            _FAIRSEQ.format("roberta", "FacebookAI/roberta-base"),
+            ("FacebookAI/roberta-base", "roberta.base"), "RoBERTa-Base"),
+    _preset("roberta-large", "roberta", 50265, 1024, 24, 16, 4096, "355M",
+            _FAIRSEQ.format("roberta", "FacebookAI/roberta-large"),
+            ("FacebookAI/roberta-large", "roberta.large"), "RoBERTa-Large"),
+    _preset("xlm-roberta-base", "xlm-roberta", 250002, 768, 12, 12, 3072, "250M",
+            _FAIRSEQ.format("xlmr", "FacebookAI/xlm-roberta-base"),
+            ("FacebookAI/xlm-roberta-base", "xlmr.base"), "XLM-R Base"),
+    _preset("xlm-roberta-large", "xlm-roberta", 250002, 1024, 24, 16, 4096, "560M",
+            _FAIRSEQ.format("xlmr", "FacebookAI/xlm-roberta-large"),
+            ("FacebookAI/xlm-roberta-large", "xlmr.large"), "XLM-R Large"),
+    _preset("camembert-base", "camembert", 32005, 768, 12, 12, 3072, "110M",
+            "camembert-model.fr and the fairseq CamemBERT README (# params 110M); "
+            "config.json of almanach/camembert-base on the Hugging Face Hub",
+            ("almanach/camembert-base", "camembert"), "CamemBERT-Base"),
+)
+
+
+FAMILY = Family(
+    name="roberta",
+    fields=(*DEFAULTS["roberta"], "num_labels", "id2label", "dtype", "torch_dtype"),
+    symbols=SYMBOLS,
+    model_classes=MODEL_CLASSES,
+    default_class=BASE,
+    rules=RULES,
+    repeats={"encoder.layer": "L"},
+    resolve=resolve,
+    tensors=tensors,
+    canonical=canonical,
+    notes=notes,
+    formula_notes=formula_notes,
+    buffers=r"embeddings\.(position_ids|token_type_ids)",
+    infer=infer,
+    model_types=MODEL_TYPES,
+    presets=PRESETS,
+    default_class_for=lambda cfg: f"{PREFIX[cfg['model_type']]}Model",
+)
