@@ -17,7 +17,7 @@ def _discover() -> dict[str, Family]:
     """Every module in this package that defines ``FAMILY``; BERT first, the rest by name."""
     found = [BERT]
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name in ("base", "bert", "generic"):
+        if info.name in ("base", "bert", "common", "generic"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         fam = getattr(module, "FAMILY", None)

@@ -19,23 +19,27 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, FEED_FORWARD, HIDDEN, LABELS, LABEL_AND_DTYPE_FIELDS,
+                     POSITIONS, TOKEN_TYPES, VOCAB, bert_embeddings, bert_task_head, check_heads_divide,
+                     check_model_class, check_pad_token, config_dtype, guess_heads, heads_note, id_buffers,
+                     infer_embedding_tables, linear, norm, num_labels, tensor, with_defaults)
 
 SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
-    Symbol("P", "max_position_embeddings", "positions"),
-    Symbol("T", "type_vocab_size", "token types"),
+    VOCAB,
+    POSITIONS,
+    TOKEN_TYPES,
     Symbol("E", "embedding_size", "embedding size (the token tables' width)"),
-    Symbol("H", "hidden_size", "hidden size"),
-    Symbol("I", "intermediate_size", "feed-forward size"),
+    HIDDEN,
+    FEED_FORWARD,
     Symbol("L", "num_hidden_layers", "layers run (steps through the shared groups)"),
     Symbol("G", "num_hidden_groups", "layer groups stored (each shared by L/G steps)"),
     Symbol("N", "inner_group_num", "layers in each group"),
-    Symbol("C", "num_labels", "labels of a classification head"),
+    LABELS,
 )
 
 # transformers' AlbertConfig defaults (v5, the xxlarge sizes), for fields a config.json leaves out.
@@ -72,9 +76,7 @@ _LAYER = r"encoder\.albert_layer_groups\.\d+\.albert_layers\.\d+\."
 
 # Canonical names (``albert.`` prefix removed) to group and role; first match wins.
 RULES = (
-    Rule(r"embeddings\.(word|position|token_type)_embeddings\.weight", Group.EMBEDDINGS, Role.EMBEDDING),
-    Rule(r"embeddings\.LayerNorm\.(weight|bias)", Group.EMBEDDINGS, Role.NORM),
-    Rule(r"embeddings\.(position_ids|token_type_ids)", Group.EMBEDDINGS, Role.OTHER),  # buffers
+    *BERT_EMBEDDING_RULES,
     # The E -> H projection lives in the encoder module but is the second factor of ALBERT's factorised
     # embedding (the paper's V·E + E·H in place of V·H): group embeddings, role embedding, so that
     # non-embedding parameters are the shared layers, pooler and heads. In the tree it shows under the
@@ -226,10 +228,7 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
             return None
         H = q[1]
     cfg["hidden_size"] = H
-    for key, name in (("max_position_embeddings", "embeddings.position_embeddings.weight"),
-                      ("type_vocab_size", "embeddings.token_type_embeddings.weight")):
-        if name in shapes and len(shapes[name]) == 2:
-            cfg[key] = shapes[name][0]
+    infer_embedding_tables(shapes, cfg)
     found = [m for n in grouped if (m := re.match(r"encoder\.albert_layer_groups\.(\d+)\.albert_layers\.(\d+)\.", n))]
     groups = max((int(m.group(1)) for m in found), default=-1) + 1
     inner = max((int(m.group(2)) for m in found), default=-1) + 1
@@ -243,9 +242,9 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
     ffn = next((shapes[n] for n in grouped if n.endswith(".ffn.weight")), None)
     if ffn is not None and len(ffn) == 2:
         cfg["intermediate_size"] = ffn[0]
-    heads = H // 64 if H % 64 == 0 and H >= 64 else 1
+    heads = guess_heads(H)
     cfg["num_attention_heads"] = heads
-    notes.append(f"num_attention_heads is not in the weights; taken as {heads} (it does not change the count)")
+    notes.append(heads_note("num_attention_heads", heads))
     pooler = "pooler.weight" in shapes
     mlm = any(n.startswith("predictions.") for n in shapes)
     sop = shapes.get("sop_classifier.classifier.weight")
@@ -274,116 +273,69 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
 
 def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Fill transformers' defaults and check every field the count depends on."""
-    cfg = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None or k == "pad_token_id"}}
+    cfg = with_defaults(DEFAULTS, raw)
     for key in ("vocab_size", "embedding_size", "hidden_size", "num_attention_heads", "intermediate_size",
                 "max_position_embeddings"):
         need_int(cfg, key, source, minimum=1)
     for key in ("num_hidden_layers", "num_hidden_groups", "inner_group_num", "type_vocab_size"):
         need_int(cfg, key, source, minimum=0)
     need_bool(cfg, "tie_word_embeddings", source)
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
-    h, a = cfg["hidden_size"], cfg["num_attention_heads"]
-    if h % a:
-        # AlbertAttention skips BERT's check (an AlbertConfig always has embedding_size), so transformers
-        # builds query/key/value of a·(h // a) rows that the attention output (h inputs) cannot take, and
-        # fails outright when a > h: refused here.
-        lower = h - h % a
-        raise ConfigError(
-            f"{source}: hidden_size {h} is not a multiple of num_attention_heads {a}; "
-            f"set hidden_size to a multiple of {a} (e.g. {lower or a}) or change num_attention_heads"
-        )
+    cfg["num_labels"] = num_labels(raw, source)
+    # AlbertAttention skips BERT's check (an AlbertConfig always has embedding_size), so transformers builds
+    # query/key/value of a·(h // a) rows that the attention output (h inputs) cannot take, and fails outright
+    # when a > h: refused here.
+    check_heads_divide(cfg["hidden_size"], cfg["num_attention_heads"], source)
     layers, groups = cfg["num_hidden_layers"], cfg["num_hidden_groups"]
     if groups == 0 and layers > 0:
         raise ConfigError(
             f"{source}: num_hidden_groups is 0 with {layers} layers; transformers divides the layers among "
             "the groups (and by their number): set num_hidden_groups to at least 1"
         )
-    pad = cfg["pad_token_id"]
-    if pad is not None:
-        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
-            raise ConfigError(
-                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}); "
-                "set pad_token_id below vocab_size"
-            )
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    check_pad_token(cfg, source)
+    cfg["dtype"] = config_dtype(raw)
     return cfg
-
-
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
-
-
-def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (out_dim, in_dim), dtype), _t(f"{name}.bias", (out_dim,), dtype)]
-
-
-def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
     """Every parameter, tied alias and buffer of ``model_class`` in module order (``named_parameters``)."""
-    if model_class not in MODEL_CLASSES:
-        raise UnknownArchitecture(
-            f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}"
-        )
-    V, P, T, E, H, I, C = (Poly.sym(s) for s in "VPTEHIC")
+    check_model_class(model_class, MODEL_CLASSES)
+    V, E, H, I, C = (Poly.sym(s) for s in "VEHIC")
     dt = cfg["dtype"]
     prefix = "" if model_class == BASE else "albert."
     pooler = model_class not in NO_POOLER and (model_class != BASE or options.get("add_pooling_layer", True))
 
-    out: list[Tensor] = []
     e = f"{prefix}embeddings"
-    out += [_t(f"{e}.word_embeddings.weight", (V, E), dt),
-            _t(f"{e}.position_embeddings.weight", (P, E), dt),
-            _t(f"{e}.token_type_embeddings.weight", (T, E), dt)]
-    out += _norm(f"{e}.LayerNorm", E, dt)
-    out += _linear(f"{prefix}encoder.embedding_hidden_mapping_in", H, E, dt)
+    out = bert_embeddings(e, E, dt)
+    out += linear(f"{prefix}encoder.embedding_hidden_mapping_in", H, E, dt)
     for g in range(cfg["num_hidden_groups"]):
         for j in range(cfg["inner_group_num"]):
             layer = f"{prefix}encoder.albert_layer_groups.{g}.albert_layers.{j}"
-            out += _norm(f"{layer}.full_layer_layer_norm", H, dt)
+            out += norm(f"{layer}.full_layer_layer_norm", H, dt)
             for proj in ("query", "key", "value", "dense"):
-                out += _linear(f"{layer}.attention.{proj}", H, H, dt)
-            out += _norm(f"{layer}.attention.LayerNorm", H, dt)
-            out += _linear(f"{layer}.ffn", I, H, dt)
-            out += _linear(f"{layer}.ffn_output", H, I, dt)
+                out += linear(f"{layer}.attention.{proj}", H, H, dt)
+            out += norm(f"{layer}.attention.LayerNorm", H, dt)
+            out += linear(f"{layer}.ffn", I, H, dt)
+            out += linear(f"{layer}.ffn_output", H, I, dt)
     if pooler:
-        out += _linear(f"{prefix}pooler", H, H, dt)  # an nn.Linear itself: pooler.weight, not pooler.dense
+        out += linear(f"{prefix}pooler", H, H, dt)  # an nn.Linear itself: pooler.weight, not pooler.dense
     if model_class in MLM_CLASSES:
         # AlbertMLMHead registers its own ``bias`` first (a module's parameters come before its children's),
         # then LayerNorm (E), dense (H -> E) and the decoder (E -> V), whose weight is the word-embedding
         # matrix and whose bias is that same ``bias`` when tie_word_embeddings (the default).
         p = "predictions"
-        out.append(_t(f"{p}.bias", (V,), dt))
-        out += _norm(f"{p}.LayerNorm", E, dt)
-        out += _linear(f"{p}.dense", E, H, dt)
+        out.append(tensor(f"{p}.bias", (V,), dt))
+        out += norm(f"{p}.LayerNorm", E, dt)
+        out += linear(f"{p}.dense", E, H, dt)
         if cfg["tie_word_embeddings"]:
-            out.append(_t(f"{p}.decoder.weight", (V, E), dt, Kind.ALIAS, f"{e}.word_embeddings.weight"))
-            out.append(_t(f"{p}.decoder.bias", (V,), dt, Kind.ALIAS, f"{p}.bias"))
+            out.append(tensor(f"{p}.decoder.weight", (V, E), dt, Kind.ALIAS, f"{e}.word_embeddings.weight"))
+            out.append(tensor(f"{p}.decoder.bias", (V,), dt, Kind.ALIAS, f"{p}.bias"))
         else:
-            out += _linear(f"{p}.decoder", V, E, dt)
+            out += linear(f"{p}.decoder", V, E, dt)
     if model_class == "AlbertForPreTraining":
-        out += _linear("sop_classifier.classifier", C, H, dt)  # sized by num_labels (2 by default)
-    if model_class in {"AlbertForSequenceClassification", "AlbertForTokenClassification"}:
-        out += _linear("classifier", C, H, dt)
-    if model_class == "AlbertForQuestionAnswering":
-        out += _linear("qa_outputs", C, H, dt)
-    if model_class == "AlbertForMultipleChoice":
-        out += _linear("classifier", Poly.const(1), H, dt)
+        out += linear("sop_classifier.classifier", C, H, dt)  # sized by num_labels (2 by default)
+    out += bert_task_head(model_class.removeprefix("AlbertFor"), H, dt)
     # Non-persistent buffers: not in state_dict, not parameters.
-    out += [_t(f"{e}.position_ids", (Poly.const(1), P), "int64", Kind.BUFFER),
-            _t(f"{e}.token_type_ids", (Poly.const(1), P), "int64", Kind.BUFFER)]
+    out += id_buffers(e, "position_ids", "token_type_ids")
     return out
 
 
@@ -445,7 +397,7 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
 
 FAMILY = Family(
     name="albert",
-    fields=(*DEFAULTS, "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,
@@ -458,7 +410,7 @@ FAMILY = Family(
     canonical=canonical,
     notes=notes,
     formula_notes=formula_notes,
-    buffers=r"embeddings\.(position_ids|token_type_ids)",
+    buffers=BERT_BUFFERS,
     infer=infer,
     model_types=("albert",),
     presets=PRESETS,

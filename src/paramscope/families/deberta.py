@@ -28,34 +28,37 @@ What differs from BERT, and where it lives:
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .common import (FEED_FORWARD, HIDDEN, LABELS, LABEL_AND_DTYPE_FIELDS, LAYERS, POSITIONS, TOKEN_TYPES, VOCAB,
+                     bert_lm_head, bert_task_head, check_bert_fields, check_heads_divide, check_model_class,
+                     check_pad_token, config_dtype, count_layers, guess_heads, heads_note, id_buffers, linear, norm,
+                     num_labels, tensor)
 
 # Letters as BERT's where the meaning is the same. A symbol only appears in a formula when a shape uses it:
 # E, D, J and Q only when they differ from H (embedding_size, attention_head_size, conv_groups,
 # pooler_hidden_size are rarely set), K or R or P for the relative table, whichever sets its size.
 SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
-    Symbol("P", "max_position_embeddings", "positions"),
-    Symbol("T", "type_vocab_size", "token types"),
+    VOCAB,
+    POSITIONS,
+    TOKEN_TYPES,
     Symbol("K", "position_buckets", "relative position buckets each way: the relative table has 2K rows"),
     Symbol("R", "max_relative_positions", "relative distances each way, without buckets: 2R rows"),
     Symbol("E", "embedding_size", "embedding width, projected to H by embed_proj"),
-    Symbol("H", "hidden_size", "hidden size"),
+    HIDDEN,
     Symbol("A", "num_attention_heads", "attention heads"),
     Symbol("D", "attention_head_size", "width of one head; A·D is the attention width"),
-    Symbol("I", "intermediate_size", "feed-forward size"),
-    Symbol("L", "num_hidden_layers", "layers"),
+    FEED_FORWARD,
+    LAYERS,
     Symbol("W", "conv_kernel_size", "kernel width of the convolution beside layer 0"),
     Symbol("J", "conv_group_width", "input channels per convolution group: hidden_size / conv_groups"),
     Symbol("Q", "pooler_hidden_size", "width of the ContextPooler"),
-    Symbol("C", "num_labels", "labels of a classification head"),
+    LABELS,
 )
 
 # transformers' DebertaV2Config defaults (v5) for the fields it declares...
@@ -158,10 +161,7 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     cfg = {**DEFAULTS, **raw}
     # DebertaV2Config declares these int: None or a float is refused (strict dataclass); sizes must be
     # positive to make a tensor (transformers builds empty tables from 0; so does no real model).
-    for key in ("vocab_size", "hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings"):
-        need_int(cfg, key, source, minimum=1)
-    need_int(cfg, "num_hidden_layers", source, minimum=0)
-    need_int(cfg, "type_vocab_size", source, minimum=0)
+    check_bert_fields(cfg, source, flags=())
     need_int(cfg, "max_relative_positions", source, minimum=-(2**63))  # < 1 means max_position_embeddings
     for key in ("relative_attention", "position_biased_input", "legacy", "tie_word_embeddings"):
         need_bool(cfg, key, source)
@@ -179,12 +179,7 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
         )
     cfg["pos_att_type"] = _pos_att_type(cfg["pos_att_type"], source)
     h, a = cfg["hidden_size"], cfg["num_attention_heads"]
-    if h % a:
-        lower = h - h % a
-        raise ConfigError(
-            f"{source}: hidden_size {h} is not a multiple of num_attention_heads {a}; "
-            f"set hidden_size to a multiple of {a} (e.g. {lower or a}) or change num_attention_heads"
-        )
+    check_heads_divide(h, a, source)
     for key, default in (("embedding_size", h), ("attention_head_size", h // a), ("pooler_hidden_size", h)):
         if key not in raw:
             cfg[key] = default
@@ -198,24 +193,9 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
                 "set conv_groups to a divisor of hidden_size, e.g. 1"
             )
         cfg["conv_group_width"] = h // g
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
-    pad = cfg["pad_token_id"]
-    if pad is not None:
-        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
-            raise ConfigError(
-                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}); "
-                "set pad_token_id below vocab_size"
-            )
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    cfg["num_labels"] = num_labels(raw, source)
+    check_pad_token(cfg, source)
+    cfg["dtype"] = config_dtype(raw)
     return cfg
 
 
@@ -241,27 +221,9 @@ def _pos_projections(cfg: Mapping[str, Any]) -> list[str]:
 # -- tensors -------------------------------------------------------------------------------------------
 
 
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in from ``expr`` once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
-
-
-def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str, *, bias: bool = True) -> list[Tensor]:
-    out = [_t(f"{name}.weight", (out_dim, in_dim), dtype)]
-    return out + [_t(f"{name}.bias", (out_dim,), dtype)] if bias else out
-
-
-def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
-
-
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
     """Every parameter, tied alias and buffer of ``model_class`` in module order (``named_parameters``)."""
-    if model_class not in MODEL_CLASSES:
-        raise UnknownArchitecture(
-            f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}"
-        )
+    check_model_class(model_class, MODEL_CLASSES)
     V, P, T, H, I, C = (Poly.sym(s) for s in "VPTHIC")
     h = cfg["hidden_size"]
     # A width that equals H is written H, so that the formulas of every released model read in H alone.
@@ -273,66 +235,55 @@ def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]
 
     out: list[Tensor] = []
     e = f"{prefix}embeddings"
-    out.append(_t(f"{e}.word_embeddings.weight", (V, E), dt))
+    out.append(tensor(f"{e}.word_embeddings.weight", (V, E), dt))
     if cfg["position_biased_input"]:
-        out.append(_t(f"{e}.position_embeddings.weight", (P, E), dt))
+        out.append(tensor(f"{e}.position_embeddings.weight", (P, E), dt))
     if cfg["type_vocab_size"] > 0:
-        out.append(_t(f"{e}.token_type_embeddings.weight", (T, E), dt))
+        out.append(tensor(f"{e}.token_type_embeddings.weight", (T, E), dt))
     if cfg["embedding_size"] != h:
-        out += _linear(f"{e}.embed_proj", H, E, dt, bias=False)
-    out += _norm(f"{e}.LayerNorm", H, dt)
+        out += linear(f"{e}.embed_proj", H, E, dt, bias=False)
+    out += norm(f"{e}.LayerNorm", H, dt)
 
     projections = ["query_proj", "key_proj", "value_proj"] + _pos_projections(cfg)
     enc = f"{prefix}encoder"
     for i in range(cfg["num_hidden_layers"]):
         layer = f"{enc}.layer.{i}"
         for proj in projections:
-            out += _linear(f"{layer}.attention.self.{proj}", AD, H, dt)
-        out += _linear(f"{layer}.attention.output.dense", H, H, dt)
-        out += _norm(f"{layer}.attention.output.LayerNorm", H, dt)
-        out += _linear(f"{layer}.intermediate.dense", I, H, dt)
-        out += _linear(f"{layer}.output.dense", H, I, dt)
-        out += _norm(f"{layer}.output.LayerNorm", H, dt)
+            out += linear(f"{layer}.attention.self.{proj}", AD, H, dt)
+        out += linear(f"{layer}.attention.output.dense", H, H, dt)
+        out += norm(f"{layer}.attention.output.LayerNorm", H, dt)
+        out += linear(f"{layer}.intermediate.dense", I, H, dt)
+        out += linear(f"{layer}.output.dense", H, I, dt)
+        out += norm(f"{layer}.output.LayerNorm", H, dt)
     span = _relative(cfg)
     if span is not None:
-        out.append(_t(f"{enc}.rel_embeddings.weight", (2 * Poly.sym(span[0]), H), dt))
+        out.append(tensor(f"{enc}.rel_embeddings.weight", (2 * Poly.sym(span[0]), H), dt))
     # Built whenever norm_rel_ebd asks for it, relative attention or not (DebertaV2Encoder.__init__).
     if "layer_norm" in [x.strip() for x in cfg["norm_rel_ebd"].lower().split("|")]:
-        out += _norm(f"{enc}.LayerNorm", H, dt)
+        out += norm(f"{enc}.LayerNorm", H, dt)
     if cfg["conv_kernel_size"] > 0:
         per_group = H if cfg["conv_groups"] == 1 else Poly.sym("J")
-        out.append(_t(f"{enc}.conv.conv.weight", (H, per_group, Poly.sym("W")), dt))
-        out.append(_t(f"{enc}.conv.conv.bias", (H,), dt))
-        out += _norm(f"{enc}.conv.LayerNorm", H, dt)
+        out.append(tensor(f"{enc}.conv.conv.weight", (H, per_group, Poly.sym("W")), dt))
+        out.append(tensor(f"{enc}.conv.conv.bias", (H,), dt))
+        out += norm(f"{enc}.conv.LayerNorm", H, dt)
 
     if model_class == "DebertaV2ForMaskedLM":
         if cfg["legacy"]:
             # LegacyDebertaV2LMPredictionHead registers its own ``bias`` first; the decoder's weight is the
             # word embedding matrix and its bias that same ``bias`` when tie_word_embeddings (the default).
-            p = "cls.predictions"
-            out.append(_t(f"{p}.bias", (V,), dt))
-            out += _linear(f"{p}.transform.dense", E, H, dt)
-            out += _norm(f"{p}.transform.LayerNorm", E, dt)
-            if cfg["tie_word_embeddings"]:
-                out.append(_t(f"{p}.decoder.weight", (V, E), dt, Kind.ALIAS, f"{e}.word_embeddings.weight"))
-                out.append(_t(f"{p}.decoder.bias", (V,), dt, Kind.ALIAS, f"{p}.bias"))
-            else:
-                out += _linear(f"{p}.decoder", V, E, dt)
+            out += bert_lm_head("cls.predictions", E, dt, tied=cfg["tie_word_embeddings"],
+                                word=f"{e}.word_embeddings.weight")
         else:
             p = "lm_predictions.lm_head"
-            out.append(_t(f"{p}.bias", (V,), dt))
-            out += _linear(f"{p}.dense", H, H, dt)
-            out += _norm(f"{p}.LayerNorm", H, dt)
+            out.append(tensor(f"{p}.bias", (V,), dt))
+            out += linear(f"{p}.dense", H, H, dt)
+            out += norm(f"{p}.LayerNorm", H, dt)
     if model_class in POOLER_CLASSES:
-        out += _linear("pooler.dense", Q, Q, dt)
-    if model_class in ("DebertaV2ForSequenceClassification", "DebertaV2ForTokenClassification"):
-        out += _linear("classifier", C, H, dt)  # ContextPooler.output_dim is hidden_size
-    if model_class == "DebertaV2ForMultipleChoice":
-        out += _linear("classifier", Poly.const(1), H, dt)
-    if model_class == "DebertaV2ForQuestionAnswering":
-        out += _linear("qa_outputs", C, H, dt)
+        out += linear("pooler.dense", Q, Q, dt)
+    # The classifier reads ContextPooler.output_dim, which is hidden_size.
+    out += bert_task_head(model_class.removeprefix("DebertaV2For"), H, dt)
     # Non-persistent: current transformers leaves it out of state_dict; older checkpoints stored it.
-    out.append(_t(f"{e}.position_ids", (Poly.const(1), P), "int64", Kind.BUFFER))
+    out += id_buffers(e, "position_ids")
     return out
 
 
@@ -453,9 +404,6 @@ def tree_notes(cfg: Mapping[str, Any]) -> dict[str, str]:
 # -- checkpoints -----------------------------------------------------------------------------------------
 
 
-_LAYER = re.compile(r"encoder\.layer\.(\d+)\.")
-
-
 def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, list[str]] | None:
     """Sizes and class from a checkpoint's canonical names and shapes; None if it is not a DeBERTa-v2.
 
@@ -491,15 +439,14 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
                          "512 (it changes only the position_ids buffer)")
     token_type = shapes.get("embeddings.token_type_embeddings.weight")
     cfg["type_vocab_size"] = token_type[0] if token_type is not None and len(token_type) == 2 else 0
-    layers = {int(m.group(1)) for n in shapes if (m := _LAYER.match(n))}
-    cfg["num_hidden_layers"] = max(layers) + 1 if layers else 0
+    cfg["num_hidden_layers"] = count_layers(shapes, r"encoder\.layer\.(\d+)\.")
     inter = shapes.get("encoder.layer.0.intermediate.dense.weight")
     if inter is not None and len(inter) == 2:
         cfg["intermediate_size"] = inter[0]
     width = query[0] if query is not None and len(query) == 2 else H
     if width == H:
-        heads = H // 64 if H % 64 == 0 and H >= 64 else 1
-        notes.append(f"num_attention_heads is not in the weights; taken as {heads} (it does not change the count)")
+        heads = guess_heads(H)
+        notes.append(heads_note("num_attention_heads", heads))
     else:
         heads = math.gcd(H, width)
         cfg["attention_head_size"] = width // heads
@@ -628,7 +575,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="deberta-v2",
-    fields=(*DEFAULTS, *DERIVED, "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS, *DERIVED, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,

@@ -14,19 +14,22 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .common import (LABELS, LABEL_AND_DTYPE_FIELDS, POSITIONS, VOCAB, check_heads_divide, check_model_class,
+                     check_pad_token, config_dtype, count_layers, guess_heads, heads_note, id_buffers,
+                     infer_embedding_tables, linear, norm, num_labels, tensor, tied_projection, with_defaults)
 
 SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
-    Symbol("P", "max_position_embeddings", "positions"),
+    VOCAB,
+    POSITIONS,
     Symbol("H", "dim", "hidden size"),
     Symbol("I", "hidden_dim", "feed-forward size"),
     Symbol("L", "n_layers", "layers"),
-    Symbol("C", "num_labels", "labels of a classification head"),
+    LABELS,
 )
 
 # transformers' DistilBertConfig defaults (v5). hidden_dim is 3072 whatever dim is (the default is the
@@ -92,7 +95,7 @@ def canonical(name: str) -> str:
 
 def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Fill transformers' defaults, apply the attribute_map aliases and check every field the count uses."""
-    cfg = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None or k == "pad_token_id"}}
+    cfg = with_defaults(DEFAULTS, raw)
     for alias, own in ALIASES.items():
         if raw.get(alias) is not None:
             cfg[own] = raw[alias]
@@ -104,54 +107,17 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     # Read back through attribute_map, as transformers does: config.hidden_size is config.dim.
     for alias, own in ALIASES.items():
         cfg[alias] = cfg[own]
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
-    h, a = cfg["dim"], cfg["n_heads"]
-    if h % a:
-        lower = h - h % a
-        raise ConfigError(
-            f"{source}: dim {h} is not a multiple of n_heads {a} (DistilBERT refuses it); "
-            f"set dim to a multiple of {a} (e.g. {lower or a}) or change n_heads"
-        )
-    pad = cfg["pad_token_id"]
-    if pad is not None:
-        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
-            raise ConfigError(
-                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}); "
-                "set pad_token_id below vocab_size"
-            )
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    cfg["num_labels"] = num_labels(raw, source)
+    check_heads_divide(cfg["dim"], cfg["n_heads"], source, hidden="dim", heads="n_heads",
+                       why=" (DistilBERT refuses it)")
+    check_pad_token(cfg, source)
+    cfg["dtype"] = config_dtype(raw)
     return cfg
-
-
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
-
-
-def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (out_dim, in_dim), dtype), _t(f"{name}.bias", (out_dim,), dtype)]
-
-
-def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
     """Every parameter, tied alias and buffer of ``model_class`` in module order (``named_parameters``)."""
-    if model_class not in MODEL_CLASSES:
-        raise UnknownArchitecture(
-            f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}"
-        )
+    check_model_class(model_class, MODEL_CLASSES)
     if model_class == "DistilBertForQuestionAnswering" and cfg["num_labels"] != 2:
         raise ConfigError(
             f"DistilBertForQuestionAnswering: num_labels must be 2 (start and end logits), got {cfg['num_labels']} "
@@ -165,38 +131,35 @@ def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]
     out: list[Tensor] = []
     e = f"{prefix}embeddings"
     # sinusoidal_pos_embds only changes how position_embeddings is initialised: it is a P×H parameter either way.
-    out += [_t(f"{e}.word_embeddings.weight", (V, H), dt),
-            _t(f"{e}.position_embeddings.weight", (P, H), dt)]
-    out += _norm(f"{e}.LayerNorm", H, dt)
+    out += [tensor(f"{e}.word_embeddings.weight", (V, H), dt),
+            tensor(f"{e}.position_embeddings.weight", (P, H), dt)]
+    out += norm(f"{e}.LayerNorm", H, dt)
     for i in range(cfg["n_layers"]):
         layer = f"{prefix}transformer.layer.{i}"
         for proj in ("q_lin", "k_lin", "v_lin", "out_lin"):
-            out += _linear(f"{layer}.attention.{proj}", H, H, dt)
-        out += _norm(f"{layer}.sa_layer_norm", H, dt)
-        out += _linear(f"{layer}.ffn.lin1", I, H, dt)
-        out += _linear(f"{layer}.ffn.lin2", H, I, dt)
-        out += _norm(f"{layer}.output_layer_norm", H, dt)
+            out += linear(f"{layer}.attention.{proj}", H, H, dt)
+        out += norm(f"{layer}.sa_layer_norm", H, dt)
+        out += linear(f"{layer}.ffn.lin1", I, H, dt)
+        out += linear(f"{layer}.ffn.lin2", H, I, dt)
+        out += norm(f"{layer}.output_layer_norm", H, dt)
     if model_class == "DistilBertForMaskedLM":
-        out += _linear("vocab_transform", H, H, dt)
-        out += _norm("vocab_layer_norm", H, dt)
-        if cfg["tie_word_embeddings"]:
-            # _tied_weights_keys: vocab_projector.weight is the word-embedding matrix; its bias is its own.
-            out.append(_t("vocab_projector.weight", (V, H), dt, Kind.ALIAS, f"{e}.word_embeddings.weight"))
-            out.append(_t("vocab_projector.bias", (V,), dt))
-        else:
-            out += _linear("vocab_projector", V, H, dt)
+        out += linear("vocab_transform", H, H, dt)
+        out += norm("vocab_layer_norm", H, dt)
+        # _tied_weights_keys: vocab_projector.weight is the word-embedding matrix; its bias is its own.
+        out += tied_projection("vocab_projector", H, dt, tied=cfg["tie_word_embeddings"],
+                               word=f"{e}.word_embeddings.weight")
     if model_class == "DistilBertForSequenceClassification":
-        out += _linear("pre_classifier", H, H, dt)
-        out += _linear("classifier", C, H, dt)
+        out += linear("pre_classifier", H, H, dt)
+        out += linear("classifier", C, H, dt)
     if model_class == "DistilBertForMultipleChoice":
-        out += _linear("pre_classifier", H, H, dt)
-        out += _linear("classifier", one, H, dt)
+        out += linear("pre_classifier", H, H, dt)
+        out += linear("classifier", one, H, dt)
     if model_class == "DistilBertForTokenClassification":
-        out += _linear("classifier", C, H, dt)
+        out += linear("classifier", C, H, dt)
     if model_class == "DistilBertForQuestionAnswering":
-        out += _linear("qa_outputs", C, H, dt)
+        out += linear("qa_outputs", C, H, dt)
     # A non-persistent buffer: transformers 5 leaves it out of state_dict; older checkpoints may store it.
-    out.append(_t(f"{e}.position_ids", (one, P), "int64", Kind.BUFFER))
+    out += id_buffers(e, "position_ids")
     return out
 
 
@@ -218,18 +181,15 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
     V, H = word
     cfg: dict[str, Any] = {"model_type": "distilbert", "vocab_size": V, "dim": H}
     notes: list[str] = []
-    pos = shapes.get("embeddings.position_embeddings.weight")
-    if pos is not None and len(pos) == 2:
-        cfg["max_position_embeddings"] = pos[0]
-    layers = {int(m.group(1)) for n in shapes if (m := re.match(r"encoder\.layer\.(\d+)\.", n))}
-    cfg["n_layers"] = max(layers) + 1 if layers else 0
+    infer_embedding_tables(shapes, cfg)  # the position table's rows (there is no token-type table)
+    cfg["n_layers"] = count_layers(shapes, r"encoder\.layer\.(\d+)\.")
     lin1 = shapes.get("encoder.layer.0.ffn.lin1.weight")
     if lin1 and len(lin1) == 2:
         cfg["hidden_dim"] = lin1[0]
-    n_heads = H // 64 if H % 64 == 0 and H >= 64 else 1
+    n_heads = guess_heads(H)
     # Given under its attribute_map name, which reconciliation knows is not in the weights.
     cfg["num_attention_heads"] = n_heads
-    notes.append(f"n_heads is not in the weights; taken as {n_heads} (it does not change the count)")
+    notes.append(heads_note("n_heads", n_heads))
     classifier = shapes.get("classifier.weight")
     if any(n.startswith(("vocab_transform.", "vocab_layer_norm.", "vocab_projector.")) for n in shapes):
         cls = "DistilBertForMaskedLM"
@@ -328,7 +288,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="distilbert",
-    fields=(*DEFAULTS, *ALIASES, "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS, *ALIASES, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,

@@ -12,25 +12,22 @@ token: original or replaced) and the generator's (a small masked language model)
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
-from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .base import Family, Group, Role, Rule, Symbol
+from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, BERT_FLAGS, BERT_LAYER_RULES, FEED_FORWARD, HIDDEN, LABELS,
+                     LABEL_AND_DTYPE_FIELDS, LAYERS, POSITIONS, TOKEN_TYPES, VOCAB, bert_embeddings,
+                     bert_encoder_layer, check_bert_fields, check_cross_attention, check_heads_divide,
+                     check_model_class, check_pad_token, config_dtype, decoder_note, id_buffers, infer_bert_layers,
+                     infer_embedding_tables, linear, norm, num_labels, position_embedding_note, tied_projection,
+                     with_defaults)
 
-SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
-    Symbol("P", "max_position_embeddings", "positions"),
-    Symbol("T", "type_vocab_size", "token types"),
-    Symbol("E", "embedding_size", "embedding size"),
-    Symbol("H", "hidden_size", "hidden size"),
-    Symbol("I", "intermediate_size", "feed-forward size"),
-    Symbol("L", "num_hidden_layers", "layers"),
-    Symbol("C", "num_labels", "labels of a classification head"),
-)
+SYMBOLS = (VOCAB, POSITIONS, TOKEN_TYPES, Symbol("E", "embedding_size", "embedding size"), HIDDEN, FEED_FORWARD,
+           LAYERS, LABELS)
 
 # transformers' ElectraConfig defaults (v5): the ELECTRA-Small discriminator.
 DEFAULTS: Mapping[str, Any] = {
@@ -65,20 +62,14 @@ MODEL_CLASSES = (
 GENERATOR_CLASSES = {"ElectraForMaskedLM", "ElectraForCausalLM"}
 
 # Canonical names (``electra.`` removed) to group and role; first match wins.
-_LAYER = r"encoder\.layer\.\d+\.(attention|crossattention)"
 RULES = (
-    Rule(r"embeddings\.(word|position|token_type)_embeddings\.weight", Group.EMBEDDINGS, Role.EMBEDDING),
-    Rule(r"embeddings\.LayerNorm\.(weight|bias)", Group.EMBEDDINGS, Role.NORM),
-    Rule(r"embeddings\.(position_ids|token_type_ids)", Group.EMBEDDINGS, Role.OTHER),  # buffers
+    *BERT_EMBEDDING_RULES,
     # The E -> H projection sits between the embeddings and the first layer (ElectraModel applies it to the
     # embeddings' output). It is counted with the embeddings, role embedding: without it the factorised
     # embedding would not reach the encoder's width, and it exists only because E != H. So "non-embedding"
     # parameters are the encoder's and the heads', as for BERT.
     Rule(r"embeddings_project\.(weight|bias)", Group.EMBEDDINGS, Role.EMBEDDING),
-    Rule(_LAYER + r"\.output\.LayerNorm\.(weight|bias)", Group.ENCODER, Role.NORM),
-    Rule(_LAYER + r"\.(self\.(query|key|value)|output\.dense)\.(weight|bias)", Group.ENCODER, Role.ATTENTION),
-    Rule(r"encoder\.layer\.\d+\.(intermediate|output)\.dense\.(weight|bias)", Group.ENCODER, Role.FFN),
-    Rule(r"encoder\.layer\.\d+\.output\.LayerNorm\.(weight|bias)", Group.ENCODER, Role.NORM),
+    *BERT_LAYER_RULES,
     # Heads: everything in them has the head role, the generator's own LayerNorm included.
     Rule(r"discriminator_predictions\.(dense|dense_prediction)\.(weight|bias)", Group.HEADS, Role.HEAD),
     Rule(r"generator_predictions\.(dense|LayerNorm)\.(weight|bias)", Group.HEADS, Role.HEAD),
@@ -95,127 +86,66 @@ def canonical(name: str) -> str:
 
 def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Fill transformers' defaults and check every field the count depends on."""
-    cfg = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None or k == "pad_token_id"}}
-    for key in ("vocab_size", "embedding_size", "hidden_size", "num_attention_heads", "intermediate_size",
-                "max_position_embeddings"):
-        need_int(cfg, key, source, minimum=1)
-    need_int(cfg, "num_hidden_layers", source, minimum=0)
-    need_int(cfg, "type_vocab_size", source, minimum=0)
-    for key in ("is_decoder", "add_cross_attention", "tie_word_embeddings", "summary_use_proj"):
-        need_bool(cfg, key, source)
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
-    h, a = cfg["hidden_size"], cfg["num_attention_heads"]
-    if h % a:
-        # transformers skips its own check for ELECTRA (the config has embedding_size) and builds query,
-        # key and value A·⌊H/A⌋ wide, which the attention output (H) cannot take: forward fails.
-        lower = h - h % a
-        raise ConfigError(
-            f"{source}: hidden_size {h} is not a multiple of num_attention_heads {a} (the model would fail in "
-            f"forward); set hidden_size to a multiple of {a} (e.g. {lower or a}) or change num_attention_heads"
-        )
-    pad = cfg["pad_token_id"]
-    if pad is not None:
-        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
-            raise ConfigError(
-                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}); "
-                "set pad_token_id below vocab_size"
-            )
-    if cfg["add_cross_attention"] and not cfg["is_decoder"]:
-        raise ConfigError(
-            f"{source}: add_cross_attention needs is_decoder; set is_decoder=true or add_cross_attention=false"
-        )
+    cfg = with_defaults(DEFAULTS, raw)
+    check_bert_fields(cfg, source, sizes=("vocab_size", "embedding_size", "hidden_size", "num_attention_heads",
+                                          "intermediate_size", "max_position_embeddings"),
+                      flags=(*BERT_FLAGS, "summary_use_proj"))
+    cfg["num_labels"] = num_labels(raw, source)
+    # transformers skips its own check for ELECTRA (the config has embedding_size) and builds query, key
+    # and value A·⌊H/A⌋ wide, which the attention output (H) cannot take: forward fails.
+    check_heads_divide(cfg["hidden_size"], cfg["num_attention_heads"], source,
+                       why=" (the model would fail in forward)")
+    check_pad_token(cfg, source)
+    check_cross_attention(cfg, source)
     if cfg["summary_type"] == "attn":
         raise ConfigError(
             f"{source}: summary_type 'attn' is not implemented by transformers (ElectraForMultipleChoice raises); "
             "use 'first', 'last', 'mean' or 'cls_index'"
         )
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    cfg["dtype"] = config_dtype(raw)
     return cfg
-
-
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
-
-
-def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (out_dim, in_dim), dtype), _t(f"{name}.bias", (out_dim,), dtype)]
-
-
-def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
     """Every parameter, tied alias and buffer of ``model_class`` in module order (``named_parameters``)."""
-    if model_class not in MODEL_CLASSES:
-        raise UnknownArchitecture(
-            f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}"
-        )
-    V, P, T, E, H, I, C = (Poly.sym(s) for s in "VPTEHIC")
+    check_model_class(model_class, MODEL_CLASSES)
+    E, H, I, C = (Poly.sym(s) for s in "EHIC")
     one = Poly.const(1)
     dt = cfg["dtype"]
     prefix = "" if model_class == BASE else PREFIX
 
-    out: list[Tensor] = []
     e = f"{prefix}embeddings"
-    out += [_t(f"{e}.word_embeddings.weight", (V, E), dt),
-            _t(f"{e}.position_embeddings.weight", (P, E), dt),
-            _t(f"{e}.token_type_embeddings.weight", (T, E), dt)]
-    out += _norm(f"{e}.LayerNorm", E, dt)
+    out = bert_embeddings(e, E, dt)
     if cfg["embedding_size"] != cfg["hidden_size"]:
-        out += _linear(f"{prefix}embeddings_project", H, E, dt)
+        out += linear(f"{prefix}embeddings_project", H, E, dt)
     for i in range(cfg["num_hidden_layers"]):
-        layer = f"{prefix}encoder.layer.{i}"
-        blocks = ["attention"] + (["crossattention"] if cfg["add_cross_attention"] else [])
-        for block in blocks:
-            for proj in ("query", "key", "value"):
-                out += _linear(f"{layer}.{block}.self.{proj}", H, H, dt)
-            out += _linear(f"{layer}.{block}.output.dense", H, H, dt)
-            out += _norm(f"{layer}.{block}.output.LayerNorm", H, dt)
-        out += _linear(f"{layer}.intermediate.dense", I, H, dt)
-        out += _linear(f"{layer}.output.dense", H, I, dt)
-        out += _norm(f"{layer}.output.LayerNorm", H, dt)
+        out += bert_encoder_layer(f"{prefix}encoder.layer.{i}", H, I, dt, cross_attention=cfg["add_cross_attention"])
     if model_class == "ElectraForPreTraining":  # the discriminator
-        out += _linear("discriminator_predictions.dense", H, H, dt)
-        out += _linear("discriminator_predictions.dense_prediction", one, H, dt)
+        out += linear("discriminator_predictions.dense", H, H, dt)
+        out += linear("discriminator_predictions.dense_prediction", one, H, dt)
     if model_class in GENERATOR_CLASSES:
         # ElectraGeneratorPredictions registers its LayerNorm before its dense layer.
-        out += _norm("generator_predictions.LayerNorm", E, dt)
-        out += _linear("generator_predictions.dense", E, H, dt)
-        if cfg["tie_word_embeddings"]:
-            # _tied_weights_keys: the output matrix is the word-embedding matrix; the bias is its own.
-            out.append(_t("generator_lm_head.weight", (V, E), dt, Kind.ALIAS, f"{e}.word_embeddings.weight"))
-            out.append(_t("generator_lm_head.bias", (V,), dt))
-        else:
-            out += _linear("generator_lm_head", V, E, dt)
+        out += norm("generator_predictions.LayerNorm", E, dt)
+        out += linear("generator_predictions.dense", E, H, dt)
+        # _tied_weights_keys: the output matrix is the word-embedding matrix; the bias is its own.
+        out += tied_projection("generator_lm_head", E, dt, tied=cfg["tie_word_embeddings"],
+                               word=f"{e}.word_embeddings.weight")
     if model_class == "ElectraForSequenceClassification":
-        out += _linear("classifier.dense", H, H, dt)
-        out += _linear("classifier.out_proj", C, H, dt)
+        out += linear("classifier.dense", H, H, dt)
+        out += linear("classifier.out_proj", C, H, dt)
     if model_class == "ElectraForTokenClassification":
-        out += _linear("classifier", C, H, dt)
+        out += linear("classifier", C, H, dt)
     if model_class == "ElectraForQuestionAnswering":
-        out += _linear("qa_outputs", C, H, dt)
+        out += linear("qa_outputs", C, H, dt)
     if model_class == "ElectraForMultipleChoice":
         if cfg["summary_use_proj"]:
             # ElectraSequenceSummary projects H to num_labels when summary_proj_to_labels (not an ElectraConfig
             # field: read with hasattr, taken as true or false like any Python value) and num_labels > 0, else to H.
             to_labels = bool(cfg.get("summary_proj_to_labels")) and cfg["num_labels"] > 0
-            out += _linear("sequence_summary.summary", C if to_labels else H, H, dt)
-        out += _linear("classifier", one, H, dt)
+            out += linear("sequence_summary.summary", C if to_labels else H, H, dt)
+        out += linear("classifier", one, H, dt)
     # Non-persistent buffers: transformers 5 leaves them out of state_dict; older checkpoints may store them.
-    out += [_t(f"{e}.position_ids", (one, P), "int64", Kind.BUFFER),
-            _t(f"{e}.token_type_ids", (one, P), "int64", Kind.BUFFER)]
+    out += id_buffers(e, "position_ids", "token_type_ids")
     return out
 
 
@@ -246,24 +176,12 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
     V, E = word
     cfg: dict[str, Any] = {"model_type": "electra", "vocab_size": V, "embedding_size": E}
     notes: list[str] = []
-    for key, name in (("max_position_embeddings", "embeddings.position_embeddings.weight"),
-                      ("type_vocab_size", "embeddings.token_type_embeddings.weight")):
-        if name in shapes and len(shapes[name]) == 2:
-            cfg[key] = shapes[name][0]
+    infer_embedding_tables(shapes, cfg)
     project = shapes.get("embeddings_project.weight")
     query = shapes.get("encoder.layer.0.attention.self.query.weight")
     H = project[0] if project and len(project) == 2 else query[0] if query else E
     cfg["hidden_size"] = H
-    layers = {int(m.group(1)) for n in shapes if (m := re.match(r"encoder\.layer\.(\d+)\.", n))}
-    cfg["num_hidden_layers"] = max(layers) + 1 if layers else 0
-    inter = shapes.get("encoder.layer.0.intermediate.dense.weight")
-    if inter and len(inter) == 2:
-        cfg["intermediate_size"] = inter[0]
-    heads = H // 64 if H % 64 == 0 and H >= 64 else 1
-    cfg["num_attention_heads"] = heads
-    notes.append(f"num_attention_heads is not in the weights; taken as {heads} (it does not change the count)")
-    if any(".crossattention." in n for n in shapes):
-        cfg["is_decoder"] = cfg["add_cross_attention"] = True
+    infer_bert_layers(shapes, cfg, notes, H)
     labels: tuple[int, ...] | None = None
     if any(n.startswith("discriminator_predictions.") for n in shapes):
         cls = "ElectraForPreTraining"
@@ -294,15 +212,9 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
 
 
 def notes(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[str]:
-    out = []
-    pet = cfg.get("position_embedding_type")
-    if pet not in (None, "absolute"):
-        out.append(
-            f"position_embedding_type {pet!r} is ignored by transformers 5 (no distance embeddings); "
-            "counted as absolute"
-        )
+    out = position_embedding_note(cfg)
     if model_class == "ElectraForCausalLM" and not cfg["is_decoder"]:
-        out.append("ElectraForCausalLM is meant as a decoder: transformers warns unless is_decoder=true")
+        out.append(decoder_note(model_class))
     return out
 
 
@@ -392,7 +304,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="electra",
-    fields=(*DEFAULTS, "summary_proj_to_labels", "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS, "summary_proj_to_labels", *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,
@@ -403,7 +315,7 @@ FAMILY = Family(
     canonical=canonical,
     notes=notes,
     formula_notes=formula_notes,
-    buffers=r"embeddings\.(position_ids|token_type_ids)",
+    buffers=BERT_BUFFERS,
     infer=infer,
     model_types=("electra",),
     presets=PRESETS,

@@ -20,19 +20,21 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .common import (LABELS, LABEL_AND_DTYPE_FIELDS, VOCAB, check_heads_divide, check_model_class, config_dtype,
+                     guess_heads, heads_note, linear, norm, num_labels, tensor)
 
 SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
+    VOCAB,
     Symbol("P", "n_positions", "positions"),
     Symbol("H", "n_embd", "hidden size"),
     Symbol("I", "n_inner", "feed-forward size"),
     Symbol("L", "n_layer", "layers"),
-    Symbol("C", "num_labels", "labels of a classification head"),
+    LABELS,
 )
 
 # transformers' GPT2Config defaults (v5.24), for the fields that change the count or its validity.
@@ -173,9 +175,9 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
                if "mlp.c_fc.weight" in layers[i]), None)
     if fc is not None and len(fc) == 2 and fc[1] != 4 * H:
         cfg["n_inner"] = fc[1]
-    heads = H // 64 if H % 64 == 0 and H >= 64 else 1
+    heads = guess_heads(H)
     cfg["n_head"] = heads
-    notes.append(f"n_head is not in the weights; taken as {heads} (it does not change the count)")
+    notes.append(heads_note("n_head", heads))
     if any(leaf.startswith("crossattention.") for leaves in layers.values() for leaf in leaves):
         cfg["add_cross_attention"] = True
     summary = shapes.get("heads.multiple_choice_head.summary.weight")
@@ -234,23 +236,10 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     else:
         need_int(cfg, "n_inner", source, minimum=1)
     # GPT2Attention refuses it; with no layers there is no attention to refuse it.
-    if h % a and cfg["n_layer"] > 0:
-        lower = h - h % a
-        raise ConfigError(
-            f"{source}: {given_as['n_embd']} {h} is not a multiple of {given_as['n_head']} {a}; "
-            f"set {given_as['n_embd']} to a multiple of {a} (e.g. {lower or a}) or change {given_as['n_head']}"
-        )
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    if cfg["n_layer"] > 0:
+        check_heads_divide(h, a, source, hidden=given_as["n_embd"], heads=given_as["n_head"])
+    cfg["num_labels"] = num_labels(raw, source)
+    cfg["dtype"] = config_dtype(raw)
     # Fields in the file that transformers does not use for the model, kept for the notes: a GPT-2 name the
     # alias overrides, and n_ctx (GPT2Config no longer reads it) when it differs from n_positions.
     ignored = {key: raw[key] for alias, key in ALIASES.items()
@@ -264,30 +253,12 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 def _conv1d(name: str, in_dim: Poly, out_dim: Poly, dtype: str) -> list[Tensor]:
     """transformers' Conv1D(nf=out, nx=in): weight [in, out], bias [out]."""
-    return [_t(f"{name}.weight", (in_dim, out_dim), dtype), _t(f"{name}.bias", (out_dim,), dtype)]
-
-
-def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str, bias: bool = True) -> list[Tensor]:
-    out = [_t(f"{name}.weight", (out_dim, in_dim), dtype)]
-    return out + [_t(f"{name}.bias", (out_dim,), dtype)] if bias else out
-
-
-def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
-
-
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
+    return [tensor(f"{name}.weight", (in_dim, out_dim), dtype), tensor(f"{name}.bias", (out_dim,), dtype)]
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
     """Every parameter and tied alias of ``model_class`` in module order (``named_parameters``)."""
-    if model_class not in MODEL_CLASSES:
-        raise UnknownArchitecture(
-            f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}"
-        )
+    check_model_class(model_class, MODEL_CLASSES)
     if model_class == "GPT2DoubleHeadsModel" and cfg["summary_type"] == "attn":
         raise ConfigError(
             "GPT2DoubleHeadsModel: summary_type \"attn\" is not implemented by transformers (GPT2SequenceSummary "
@@ -298,36 +269,36 @@ def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]
     dt = cfg["dtype"]
     prefix = "" if model_class == BASE else "transformer."
 
-    out: list[Tensor] = [_t(f"{prefix}wte.weight", (V, H), dt), _t(f"{prefix}wpe.weight", (P, H), dt)]
+    out: list[Tensor] = [tensor(f"{prefix}wte.weight", (V, H), dt), tensor(f"{prefix}wpe.weight", (P, H), dt)]
     for i in range(cfg["n_layer"]):
         block = f"{prefix}h.{i}"
         # GPT2Block registers ln_1, attn, ln_2, then crossattention and ln_cross_attn, then mlp.
-        out += _norm(f"{block}.ln_1", H, dt)
+        out += norm(f"{block}.ln_1", H, dt)
         out += _conv1d(f"{block}.attn.c_attn", H, 3 * H, dt)  # Q, K, V fused
         out += _conv1d(f"{block}.attn.c_proj", H, H, dt)
-        out += _norm(f"{block}.ln_2", H, dt)
+        out += norm(f"{block}.ln_2", H, dt)
         if cfg["add_cross_attention"]:
             out += _conv1d(f"{block}.crossattention.c_attn", H, 2 * H, dt)  # K, V of the encoder states
             out += _conv1d(f"{block}.crossattention.q_attn", H, H, dt)
             out += _conv1d(f"{block}.crossattention.c_proj", H, H, dt)
-            out += _norm(f"{block}.ln_cross_attn", H, dt)
+            out += norm(f"{block}.ln_cross_attn", H, dt)
         out += _conv1d(f"{block}.mlp.c_fc", H, I, dt)
         out += _conv1d(f"{block}.mlp.c_proj", I, H, dt)
-    out += _norm(f"{prefix}ln_f", H, dt)
+    out += norm(f"{prefix}ln_f", H, dt)
     if model_class in LM_CLASSES:
         if cfg["tie_word_embeddings"]:
-            out.append(_t("lm_head.weight", (V, H), dt, Kind.ALIAS, "transformer.wte.weight"))
+            out.append(tensor("lm_head.weight", (V, H), dt, Kind.ALIAS, "transformer.wte.weight"))
         else:
-            out += _linear("lm_head", V, H, dt, bias=False)
+            out += linear("lm_head", V, H, dt, bias=False)
     if model_class == "GPT2DoubleHeadsModel" and cfg["summary_use_proj"]:
         # The model sets num_labels = 1 itself; the summary projects to it, or to H without proj_to_labels.
-        out += _linear("multiple_choice_head.summary", one if cfg["summary_proj_to_labels"] else H, H, dt)
+        out += linear("multiple_choice_head.summary", one if cfg["summary_proj_to_labels"] else H, H, dt)
     if model_class == "GPT2ForSequenceClassification":
-        out += _linear("score", C, H, dt, bias=False)
+        out += linear("score", C, H, dt, bias=False)
     if model_class == "GPT2ForTokenClassification":
-        out += _linear("classifier", C, H, dt)
+        out += linear("classifier", C, H, dt)
     if model_class == "GPT2ForQuestionAnswering":
-        out += _linear("qa_outputs", Poly.const(2), H, dt)
+        out += linear("qa_outputs", Poly.const(2), H, dt)
     return out
 
 
@@ -432,7 +403,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="gpt2",
-    fields=(*DEFAULTS, *ALIASES, "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS, *ALIASES, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,

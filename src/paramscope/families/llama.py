@@ -16,25 +16,26 @@ classes (v5). The three share one layout: ``model.embed_tokens``, ``model.layers
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .common import (FEED_FORWARD, HIDDEN, LABELS, LAYERS, VOCAB, check_heads_divide, check_pad_token, config_dtype,
+                     count_layers, linear, num_labels, tensor, unknown_class)
 
 SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
-    Symbol("H", "hidden_size", "hidden size"),
-    Symbol("I", "intermediate_size", "feed-forward size"),
-    Symbol("L", "num_hidden_layers", "layers"),
+    VOCAB,
+    HIDDEN,
+    FEED_FORWARD,
+    LAYERS,
     Symbol("A", "num_attention_heads", "query heads"),
     Symbol("K", "num_key_value_heads", "key/value heads"),
     Symbol("D", "head_dim", "size of one head"),
-    Symbol("C", "num_labels", "labels of a classification head"),
+    LABELS,
 )
 
 HEADS = ("Model", "ForCausalLM", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")
@@ -191,13 +192,8 @@ def resolve_common(raw: Mapping[str, Any], source: str, types: Mapping[str, Mode
     if cfg.get("num_key_value_heads") is None:
         cfg["num_key_value_heads"] = a
     need_int(cfg, "num_key_value_heads", source, minimum=1)
-    if mt.hidden_multiple and h % a:
-        lower = h - h % a
-        raise ConfigError(
-            f"{source}: hidden_size {h} is not a multiple of num_attention_heads {a}, which {mt.config} refuses "
-            f"(even with head_dim set); set hidden_size to a multiple of {a} (e.g. {lower or a}) "
-            "or change num_attention_heads"
-        )
+    if mt.hidden_multiple:
+        check_heads_divide(h, a, source, why=f", which {mt.config} refuses (even with head_dim set)")
     # head_dim: D is the size the attention and the rotary embedding use; ``kept`` is the value the config
     # object holds, which transformers checks for an odd rotary dimension.
     if mt.head_dim == "attr":  # Qwen2: not a config field; the attention reads it if config.json has it
@@ -230,29 +226,15 @@ def resolve_common(raw: Mapping[str, Any], source: str, types: Mapping[str, Mode
             f"{source}: head_dim {kept} is odd, and transformers' RoPE validation refuses an odd rotary "
             "dimension; use an even head_dim (or hidden_size / num_attention_heads)"
         )
-    pad = cfg.get("pad_token_id")
-    if pad is not None:
-        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
-            raise ConfigError(
-                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}), "
-                "and nn.Embedding refuses it as padding_idx; set pad_token_id below vocab_size or null"
-            )
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
+    check_pad_token(cfg, source, why=", and nn.Embedding refuses it as padding_idx",
+                    fix="set pad_token_id below vocab_size or null")
+    cfg["num_labels"] = num_labels(raw, source)
     # GenericForTokenClassification: nn.Linear(..., bias=getattr(config, "token_classification_bias", True)).
     tcb = raw.get("token_classification_bias", True)
     if tcb is not None and not isinstance(tcb, bool):
         raise ConfigError(f"{source}: token_classification_bias must be true or false, got {tcb!r}")
     cfg["token_classification_bias"] = bool(tcb)
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    cfg["dtype"] = config_dtype(raw)
     if mt.biases == "config":
         cfg["attention_bias"], cfg["mlp_bias"] = bool(cfg["attention_bias"]), bool(cfg["mlp_bias"])
     return cfg, mt
@@ -263,15 +245,6 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 
 # -- tensors -----------------------------------------------------------------------------------------
-
-def t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER, tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
-
-
-def linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str, bias: bool) -> list[Tensor]:
-    return [t(f"{name}.weight", (out_dim, in_dim), dtype)] + ([t(f"{name}.bias", (out_dim,), dtype)] if bias else [])
-
 
 def attention_dims(cfg: Mapping[str, Any]) -> tuple[Poly, Poly]:
     """(q rows, k/v rows): written H when they equal the hidden size by construction (head_dim = H/A, and
@@ -293,9 +266,7 @@ def class_type(cls: str, mt: ModelType, types: Mapping[str, ModelType]) -> str:
                     f"pass --model-class {mt.prefix}{cls[len(other.prefix):]}"
                 )
             return cls[len(mt.prefix):]
-    raise UnknownArchitecture(
-        f"no formula for model class {cls!r}; supported: {', '.join(c for o in types.values() for c in o.classes)}"
-    )
+    raise unknown_class(cls, [c for o in types.values() for c in o.classes])
 
 
 def build(cfg: Mapping[str, Any], cls: str, mt: ModelType, types: Mapping[str, ModelType],
@@ -310,31 +281,32 @@ def build(cfg: Mapping[str, Any], cls: str, mt: ModelType, types: Mapping[str, M
         qkv_bias = o_bias = cfg["attention_bias"]
     else:
         qkv_bias, o_bias = mt.biases == "qkv", False
-    out = [t(f"{base}embed_tokens.weight", (V, H), dt)]
+    out = [tensor(f"{base}embed_tokens.weight", (V, H), dt)]
     for i in range(cfg["num_hidden_layers"]):
         layer = f"{base}layers.{i}"
-        out += linear(f"{layer}.self_attn.q_proj", q, H, dt, qkv_bias)
-        out += linear(f"{layer}.self_attn.k_proj", kv, H, dt, qkv_bias)
-        out += linear(f"{layer}.self_attn.v_proj", kv, H, dt, qkv_bias)
-        out += linear(f"{layer}.self_attn.o_proj", H, q, dt, o_bias)
+        out += linear(f"{layer}.self_attn.q_proj", q, H, dt, bias=qkv_bias)
+        out += linear(f"{layer}.self_attn.k_proj", kv, H, dt, bias=qkv_bias)
+        out += linear(f"{layer}.self_attn.v_proj", kv, H, dt, bias=qkv_bias)
+        out += linear(f"{layer}.self_attn.o_proj", H, q, dt, bias=o_bias)
         out += mlp(f"{layer}.mlp", cfg)
-        out += [t(f"{layer}.input_layernorm.weight", (H,), dt), t(f"{layer}.post_attention_layernorm.weight", (H,), dt)]
-    out.append(t(f"{base}norm.weight", (H,), dt))
+        out += [tensor(f"{layer}.input_layernorm.weight", (H,), dt),
+                tensor(f"{layer}.post_attention_layernorm.weight", (H,), dt)]
+    out.append(tensor(f"{base}norm.weight", (H,), dt))
     # Non-persistent buffers: never in a checkpoint saved by transformers 5, not parameters.
     rotary = Poly.const(rotary_size(cfg))
-    out += [t(f"{base}rotary_emb.inv_freq", (rotary,), "float32", Kind.BUFFER),
-            t(f"{base}rotary_emb.original_inv_freq", (rotary,), "float32", Kind.BUFFER)]
+    out += [tensor(f"{base}rotary_emb.inv_freq", (rotary,), "float32", Kind.BUFFER),
+            tensor(f"{base}rotary_emb.original_inv_freq", (rotary,), "float32", Kind.BUFFER)]
     if head == "ForCausalLM":
         if cfg["tie_word_embeddings"]:
-            out.append(t("lm_head.weight", (V, H), dt, Kind.ALIAS, f"{base}embed_tokens.weight"))
+            out.append(tensor("lm_head.weight", (V, H), dt, Kind.ALIAS, f"{base}embed_tokens.weight"))
         else:
-            out.append(t("lm_head.weight", (V, H), dt))
+            out.append(tensor("lm_head.weight", (V, H), dt))
     elif head == "ForSequenceClassification":
-        out.append(t("score.weight", (C, H), dt))
+        out.append(tensor("score.weight", (C, H), dt))
     elif head == "ForTokenClassification":
-        out += linear("score", C, H, dt, cfg["token_classification_bias"])
+        out += linear("score", C, H, dt, bias=cfg["token_classification_bias"])
     elif head == "ForQuestionAnswering":
-        out += linear("qa_outputs", Poly.const(2), H, dt, True)
+        out += linear("qa_outputs", Poly.const(2), H, dt)
     return out
 
 
@@ -343,8 +315,8 @@ def _dense_mlp(mt: ModelType) -> Callable[[str, Mapping[str, Any]], list[Tensor]
         H, I = Poly.sym("H"), Poly.sym("I")
         bias = bool(cfg["mlp_bias"]) if mt.biases == "config" else False
         dt = cfg["dtype"]
-        return (linear(f"{name}.gate_proj", I, H, dt, bias) + linear(f"{name}.up_proj", I, H, dt, bias)
-                + linear(f"{name}.down_proj", H, I, dt, bias))
+        return (linear(f"{name}.gate_proj", I, H, dt, bias=bias) + linear(f"{name}.up_proj", I, H, dt, bias=bias)
+                + linear(f"{name}.down_proj", H, I, dt, bias=bias))
     return mlp
 
 
@@ -449,11 +421,6 @@ def infer_heads(h: int, q_rows: int, kv_rows: int, *, hidden_multiple: bool) -> 
     return None
 
 
-def layers_of(shapes: Mapping[str, tuple[int, ...]]) -> int:
-    found = {int(m.group(1)) for n in shapes if (m := re.match(r"decoder\.layers\.(\d+)\.", n))}
-    return max(found) + 1 if found else 0
-
-
 def infer_attention(shapes: Mapping[str, tuple[int, ...]], types: Mapping[str, ModelType],
                     rules: Sequence[Rule], default: str) -> tuple[dict[str, Any], ModelType, list[str]] | None:
     """Sizes and model type from the embeddings and the first layer's attention; None when the names are
@@ -471,7 +438,7 @@ def infer_attention(shapes: Mapping[str, tuple[int, ...]], types: Mapping[str, M
     o_bias = "decoder.layers.0.self_attn.o_proj.bias" in shapes
     mt = types["qwen2"] if q_bias and not o_bias and "qwen2" in types else types[default]
     cfg: dict[str, Any] = {"model_type": mt.name, "vocab_size": v, "hidden_size": h,
-                           "num_hidden_layers": layers_of(shapes)}
+                           "num_hidden_layers": count_layers(shapes, r"decoder\.layers\.(\d+)\.")}
     heads = infer_heads(h, q[0], k[0], hidden_multiple=mt.hidden_multiple)
     if heads is None and mt.hidden_multiple and not q_bias and "mistral" in types:
         mt = types["mistral"]

@@ -22,7 +22,7 @@ from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Sub, Symbol
-from . import llama
+from . import common, llama
 from .llama import ModelType
 
 # E before H so that the experts read 3EHI and the router EH.
@@ -95,9 +95,9 @@ def _moe(name: str, cfg: Mapping[str, Any]) -> list[Tensor]:
     """MixtralSparseMoeBlock: gate (the router) first, then the fused experts."""
     E, H, I = (Poly.sym(s) for s in "EHI")
     dt = cfg["dtype"]
-    return [llama.t(f"{name}.gate.weight", (E, H), dt),
-            llama.t(f"{name}.experts.gate_up_proj", (E, 2 * I, H), dt),
-            llama.t(f"{name}.experts.down_proj", (E, H, I), dt)]
+    return [common.tensor(f"{name}.gate.weight", (E, H), dt),
+            common.tensor(f"{name}.experts.gate_up_proj", (E, 2 * I, H), dt),
+            common.tensor(f"{name}.experts.down_proj", (E, H, I), dt)]
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:

@@ -16,24 +16,21 @@ creates the position table last, after its buffers).
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
-from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .base import Family, Group, Role, Rule, Symbol
+from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, BERT_LAYER_RULES, FEED_FORWARD, HIDDEN, LABELS,
+                     LABEL_AND_DTYPE_FIELDS, LAYERS, TOKEN_TYPES, VOCAB, bert_encoder_layer, check_bert_fields,
+                     check_cross_attention, check_heads_divide, check_pad_token, config_dtype, decoder_note,
+                     id_buffers, infer_bert_layers, infer_embedding_tables, linear, norm, num_labels,
+                     position_embedding_note, tensor, unknown_class, with_defaults)
 
-SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
-    Symbol("P", "max_position_embeddings", "padded positions"),
-    Symbol("T", "type_vocab_size", "token types"),
-    Symbol("H", "hidden_size", "hidden size"),
-    Symbol("I", "intermediate_size", "feed-forward size"),
-    Symbol("L", "num_hidden_layers", "layers"),
-    Symbol("C", "num_labels", "labels of a classification head"),
-)
+SYMBOLS = (VOCAB, Symbol("P", "max_position_embeddings", "padded positions"), TOKEN_TYPES, HIDDEN, FEED_FORWARD,
+           LAYERS, LABELS)
 
 # transformers' RobertaConfig / XLMRobertaConfig / CamembertConfig defaults (v5). They differ only in
 # vocab_size: the XLM-R and CamemBERT configs kept BERT's 30522. All three default to BERT's 512 positions
@@ -76,20 +73,13 @@ def _split(model_class: str) -> tuple[str, str]:
     for prefix in sorted(PREFIX.values(), key=len, reverse=True):
         if model_class.startswith(prefix) and model_class[len(prefix):] in KINDS:
             return prefix, model_class[len(prefix):]
-    raise UnknownArchitecture(f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}")
+    raise unknown_class(model_class, MODEL_CLASSES)
 
 
 # Classification is data: canonical names (``roberta.`` prefix removed) to group and role; first match wins.
 RULES = (
-    Rule(r"embeddings\.(word|position|token_type)_embeddings\.weight", Group.EMBEDDINGS, Role.EMBEDDING),
-    Rule(r"embeddings\.LayerNorm\.(weight|bias)", Group.EMBEDDINGS, Role.NORM),
-    Rule(r"embeddings\.(position_ids|token_type_ids)", Group.EMBEDDINGS, Role.OTHER),  # buffers
-    Rule(r"encoder\.layer\.\d+\.(attention|crossattention)\.output\.LayerNorm\.(weight|bias)",
-         Group.ENCODER, Role.NORM),
-    Rule(r"encoder\.layer\.\d+\.(attention|crossattention)\.(self\.(query|key|value)|output\.dense)\.(weight|bias)",
-         Group.ENCODER, Role.ATTENTION),
-    Rule(r"encoder\.layer\.\d+\.(intermediate|output)\.dense\.(weight|bias)", Group.ENCODER, Role.FFN),
-    Rule(r"encoder\.layer\.\d+\.output\.LayerNorm\.(weight|bias)", Group.ENCODER, Role.NORM),
+    *BERT_EMBEDDING_RULES,
+    *BERT_LAYER_RULES,
     Rule(r"pooler\.dense\.(weight|bias)", Group.POOLER, Role.POOLER),
     # The LM decoder's weight is the word-embedding matrix (tied, as in every released checkpoint). In the
     # XLM-R and CamemBERT LM classes transformers names that one matrix lm_head.decoder.weight (the head
@@ -133,27 +123,15 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
     model_type = "xlm-roberta" if head_first else "roberta"
     cfg: dict[str, Any] = {"model_type": model_type, "vocab_size": V, "hidden_size": H}
     notes: list[str] = []
-    for key, name in (("max_position_embeddings", "embeddings.position_embeddings.weight"),
-                      ("type_vocab_size", "embeddings.token_type_embeddings.weight")):
-        if name in shapes and len(shapes[name]) == 2:
-            cfg[key] = shapes[name][0]
+    infer_embedding_tables(shapes, cfg)
     if min(V, cfg.get("max_position_embeddings", 2)) <= 1:
         cfg["pad_token_id"] = None  # padding_idx 1 would not fit a table of one row
-    layers = {int(m.group(1)) for n in shapes if (m := re.match(r"encoder\.layer\.(\d+)\.", n))}
-    cfg["num_hidden_layers"] = max(layers) + 1 if layers else 0
-    inter = shapes.get("encoder.layer.0.intermediate.dense.weight")
-    if inter and len(inter) == 2:
-        cfg["intermediate_size"] = inter[0]
-    heads = H // 64 if H % 64 == 0 and H >= 64 else 1
-    cfg["num_attention_heads"] = heads
-    notes.append(f"num_attention_heads is not in the weights; taken as {heads} (it does not change the count)")
+    infer_bert_layers(shapes, cfg, notes, H)
     if head_first:
         notes.append("the word embeddings are stored as lm_head.decoder.weight, the order of the XLM-R and CamemBERT "
                      "LM classes (CamemBERT has the same tensors); read as xlm-roberta")
     else:
         notes.append("XLM-RoBERTa, CamemBERT and RoBERTa have the same tensors; the checkpoint is read as roberta")
-    if any(".crossattention." in n for n in shapes):
-        cfg["is_decoder"] = cfg["add_cross_attention"] = True
     pooler = "pooler.dense.weight" in shapes
     lm = any(n.startswith("lm_head.") for n in shapes)
     if lm and "lm_head.decoder.bias" in shapes:
@@ -188,46 +166,24 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     model_type = raw.get("model_type")
     if model_type not in DEFAULTS:
         model_type = "roberta"  # --family roberta on a config of another (or no) model type
-    cfg = {**DEFAULTS[model_type], **{k: v for k, v in raw.items() if v is not None or k == "pad_token_id"}}
+    cfg = with_defaults(DEFAULTS[model_type], raw)
     cfg["model_type"] = model_type
-    for key in ("vocab_size", "hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings"):
-        need_int(cfg, key, source, minimum=1)
-    need_int(cfg, "num_hidden_layers", source, minimum=0)
-    need_int(cfg, "type_vocab_size", source, minimum=0)
-    for key in ("is_decoder", "add_cross_attention", "tie_word_embeddings"):
-        need_bool(cfg, key, source)
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    id2label = raw.get("id2label")
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(id2label, Mapping):
-        cfg["num_labels"] = len(id2label)
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
+    check_bert_fields(cfg, source)
+    cfg["num_labels"] = num_labels(raw, source)
     # PreTrainedConfig checks problem_type against the labels it sees first: id2label's, else num_labels.
+    id2label = raw.get("id2label")
     first = len(id2label) if isinstance(id2label, Mapping) else cfg["num_labels"]
     if raw.get("problem_type") == "single_label_classification" and first == 1:
         raise ConfigError(
             f"{source}: problem_type single_label_classification needs num_labels above 1, got 1; "
             "set num_labels=2 for a binary classifier or problem_type=regression"
         )
-    h, a = cfg["hidden_size"], cfg["num_attention_heads"]
-    if h % a:
-        lower = h - h % a
-        hint = f"e.g. {lower or a}" if lower else f"e.g. {a}"
-        raise ConfigError(
-            f"{source}: hidden_size {h} is not a multiple of num_attention_heads {a}; "
-            f"set hidden_size to a multiple of {a} ({hint}) or change num_attention_heads"
-        )
+    check_heads_divide(cfg["hidden_size"], cfg["num_attention_heads"], source)
+    # pad_token_id is the padding_idx of both the word and the position table (nn.Embedding refuses one
+    # outside them).
+    check_pad_token(cfg, source)
     pad = cfg["pad_token_id"]
     if pad is not None:
-        # padding_idx of both the word and the position table (nn.Embedding refuses one outside them).
-        if isinstance(pad, bool) or not isinstance(pad, int) or not -cfg["vocab_size"] <= pad < cfg["vocab_size"]:
-            raise ConfigError(
-                f"{source}: pad_token_id {pad!r} is not a token of the vocabulary (vocab_size {cfg['vocab_size']}); "
-                "set pad_token_id below vocab_size"
-            )
         p = cfg["max_position_embeddings"]
         if not -p <= pad < p:
             raise ConfigError(
@@ -235,28 +191,9 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
                 f"max_position_embeddings {p} rows; set max_position_embeddings to at least {pad + 1} "
                 f"(the released models use 512 + {pad} + 1 = {512 + pad + 1})"
             )
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
-    if cfg["add_cross_attention"] and not cfg["is_decoder"]:
-        raise ConfigError(
-            f"{source}: add_cross_attention needs is_decoder; set is_decoder=true or add_cross_attention=false"
-        )
+    cfg["dtype"] = config_dtype(raw)
+    check_cross_attention(cfg, source)
     return cfg
-
-
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
-
-
-def _linear(name: str, out_dim: Poly, in_dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (out_dim, in_dim), dtype), _t(f"{name}.bias", (out_dim,), dtype)]
-
-
-def _norm(name: str, dim: Poly, dtype: str) -> list[Tensor]:
-    return [_t(f"{name}.weight", (dim,), dtype), _t(f"{name}.bias", (dim,), dtype)]
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
@@ -275,56 +212,46 @@ def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]
     e = f"{base}embeddings"
     if lm and tied and head_first:
         # The matrix was first reported as lm_head.decoder.weight; this name is the same Parameter.
-        body.append(_t(word, (V, H), dt, Kind.ALIAS, "lm_head.decoder.weight"))
+        body.append(tensor(word, (V, H), dt, Kind.ALIAS, "lm_head.decoder.weight"))
     else:
-        body.append(_t(word, (V, H), dt))
-    body.append(_t(f"{e}.token_type_embeddings.weight", (T, H), dt))
-    body += _norm(f"{e}.LayerNorm", H, dt)
-    body.append(_t(f"{e}.position_embeddings.weight", (P, H), dt))
+        body.append(tensor(word, (V, H), dt))
+    body.append(tensor(f"{e}.token_type_embeddings.weight", (T, H), dt))
+    body += norm(f"{e}.LayerNorm", H, dt)
+    body.append(tensor(f"{e}.position_embeddings.weight", (P, H), dt))
     for i in range(cfg["num_hidden_layers"]):
-        layer = f"{base}encoder.layer.{i}"
-        blocks = ["attention"] + (["crossattention"] if cfg["add_cross_attention"] else [])
-        for block in blocks:
-            for proj in ("query", "key", "value"):
-                body += _linear(f"{layer}.{block}.self.{proj}", H, H, dt)
-            body += _linear(f"{layer}.{block}.output.dense", H, H, dt)
-            body += _norm(f"{layer}.{block}.output.LayerNorm", H, dt)
-        body += _linear(f"{layer}.intermediate.dense", I, H, dt)
-        body += _linear(f"{layer}.output.dense", H, I, dt)
-        body += _norm(f"{layer}.output.LayerNorm", H, dt)
+        body += bert_encoder_layer(f"{base}encoder.layer.{i}", H, I, dt, cross_attention=cfg["add_cross_attention"])
     if pooler:
-        body += _linear(f"{base}pooler.dense", H, H, dt)
+        body += linear(f"{base}pooler.dense", H, H, dt)
 
     head: list[Tensor] = []
     if lm:
         # RobertaLMHead registers its own ``bias`` (V) first, then dense, layer_norm and decoder. Tied (the
         # default), the decoder's weight is the word-embedding matrix and its bias is that ``bias``.
-        head.append(_t("lm_head.bias", (V,), dt))
-        head += _linear("lm_head.dense", H, H, dt)
-        head += _norm("lm_head.layer_norm", H, dt)
+        head.append(tensor("lm_head.bias", (V,), dt))
+        head += linear("lm_head.dense", H, H, dt)
+        head += norm("lm_head.layer_norm", H, dt)
         if not tied:
-            head += _linear("lm_head.decoder", V, H, dt)
+            head += linear("lm_head.decoder", V, H, dt)
         elif head_first:
-            head.append(_t("lm_head.decoder.weight", (V, H), dt))
-            head.append(_t("lm_head.decoder.bias", (V,), dt, Kind.ALIAS, "lm_head.bias"))
+            head.append(tensor("lm_head.decoder.weight", (V, H), dt))
+            head.append(tensor("lm_head.decoder.bias", (V,), dt, Kind.ALIAS, "lm_head.bias"))
         else:
-            head.append(_t("lm_head.decoder.weight", (V, H), dt, Kind.ALIAS, word))
-            head.append(_t("lm_head.decoder.bias", (V,), dt, Kind.ALIAS, "lm_head.bias"))
+            head.append(tensor("lm_head.decoder.weight", (V, H), dt, Kind.ALIAS, word))
+            head.append(tensor("lm_head.decoder.bias", (V,), dt, Kind.ALIAS, "lm_head.bias"))
     elif kind == "ForSequenceClassification":
         # RobertaClassificationHead: dense + tanh over the <s> token, then out_proj; no pooler.
-        head += _linear("classifier.dense", H, H, dt)
-        head += _linear("classifier.out_proj", C, H, dt)
+        head += linear("classifier.dense", H, H, dt)
+        head += linear("classifier.out_proj", C, H, dt)
     elif kind == "ForTokenClassification":
-        head += _linear("classifier", C, H, dt)
+        head += linear("classifier", C, H, dt)
     elif kind == "ForQuestionAnswering":
-        head += _linear("qa_outputs", C, H, dt)
+        head += linear("qa_outputs", C, H, dt)
     elif kind == "ForMultipleChoice":
-        head += _linear("classifier", Poly.const(1), H, dt)
+        head += linear("classifier", Poly.const(1), H, dt)
 
     out = head + body if head_first else body + head
     # Non-persistent buffers: not in state_dict, not parameters.
-    out += [_t(f"{e}.position_ids", (Poly.const(1), P), "int64", Kind.BUFFER),
-            _t(f"{e}.token_type_ids", (Poly.const(1), P), "int64", Kind.BUFFER)]
+    out += id_buffers(e, "position_ids", "token_type_ids")
     return out
 
 
@@ -335,14 +262,9 @@ def notes(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) 
     if prefix != expected:
         out.append(f"{model_class} is read with a {cfg['model_type']} config ({expected}* classes); "
                    "the tensors are the same, only the module order of the task classes differs")
-    pet = cfg.get("position_embedding_type")
-    if pet not in (None, "absolute"):
-        out.append(
-            f"position_embedding_type {pet!r} is ignored by transformers 5 (no distance embeddings); "
-            "counted as absolute"
-        )
+    out += position_embedding_note(cfg)
     if kind == "ForCausalLM" and not cfg["is_decoder"]:
-        out.append(f"{model_class} is meant as a decoder: transformers warns unless is_decoder=true")
+        out.append(decoder_note(model_class))
     if kind == "ForMaskedLM" and cfg["is_decoder"]:
         out.append(f"{model_class} is meant as a bidirectional encoder: transformers warns when is_decoder=true")
     if prefix != "Roberta" and kind in ("ForMaskedLM", "ForCausalLM") and cfg["tie_word_embeddings"]:
@@ -453,7 +375,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="roberta",
-    fields=(*DEFAULTS["roberta"], "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS["roberta"], *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,
@@ -464,7 +386,7 @@ FAMILY = Family(
     canonical=canonical,
     notes=notes,
     formula_notes=formula_notes,
-    buffers=r"embeddings\.(position_ids|token_type_ids)",
+    buffers=BERT_BUFFERS,
     infer=infer,
     model_types=MODEL_TYPES,
     presets=PRESETS,

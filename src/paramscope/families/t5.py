@@ -17,14 +17,16 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..errors import ConfigError, UnknownArchitecture
-from ..inventory import DTYPE_BYTES, Kind, Tensor
+from ..errors import ConfigError
+from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .common import (LABELS, LABEL_AND_DTYPE_FIELDS, VOCAB, check_model_class, config_dtype, guess_heads, linear,
+                     num_labels, tensor)
 
 SYMBOLS = (
-    Symbol("V", "vocab_size", "vocabulary size"),
+    VOCAB,
     Symbol("H", "d_model", "model width"),
     Symbol("I", "d_ff", "feed-forward size"),
     Symbol("A", "num_heads", "attention heads"),
@@ -32,7 +34,7 @@ SYMBOLS = (
     Symbol("B", "relative_attention_num_buckets", "relative-position buckets"),
     Symbol("L", "num_layers", "encoder blocks"),
     Symbol("M", "num_decoder_layers", "decoder blocks"),
-    Symbol("C", "num_labels", "labels of a classification head"),
+    LABELS,
 )
 
 # transformers' T5Config defaults (v5), for fields a config.json leaves out. num_decoder_layers None means
@@ -188,24 +190,9 @@ def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     scale = raw.get("scale_decoder_outputs")
     cfg["scale_decoder_outputs"] = scale if isinstance(scale, bool) else tie is not False
 
-    # transformers 5: an explicit num_labels wins over the length of id2label; the default is 2.
-    if raw.get("num_labels") is not None:
-        cfg["num_labels"] = raw["num_labels"]
-    elif isinstance(raw.get("id2label"), Mapping):
-        cfg["num_labels"] = len(raw["id2label"])
-    else:
-        cfg["num_labels"] = 2
-    need_int(cfg, "num_labels", source, minimum=0)
-    # config.json says "dtype" since transformers 5, "torch_dtype" before; bytes follow it.
-    dtype = str(raw.get("dtype") or raw.get("torch_dtype") or "float32").removeprefix("torch.")
-    cfg["dtype"] = dtype if dtype in DTYPE_BYTES else "float32"
+    cfg["num_labels"] = num_labels(raw, source)
+    cfg["dtype"] = config_dtype(raw)
     return cfg
-
-
-def _t(name: str, expr: tuple[Poly, ...], dtype: str, kind: Kind = Kind.PARAMETER,
-       tied_to: str | None = None) -> Tensor:
-    # Shapes are filled in by the config source once the symbols have values.
-    return Tensor(name=name, shape=(), dtype=dtype, kind=kind, tied_to=tied_to, expr=expr)
 
 
 def _stack(prefix: str, blocks: int, cross: bool, cfg: Mapping[str, Any], shared: str) -> list[Tensor]:
@@ -215,39 +202,36 @@ def _stack(prefix: str, blocks: int, cross: bool, cfg: Mapping[str, Any], shared
     # _keep_in_fp32_modules = ["wo"]: loaded in float16, the feed-forward output stays float32.
     wo_dt = "float32" if dt == "float16" else dt
     inner = A * D
-    out = [_t(f"{prefix}.embed_tokens.weight", (V, H), dt, Kind.ALIAS, shared)]
+    out = [tensor(f"{prefix}.embed_tokens.weight", (V, H), dt, Kind.ALIAS, shared)]
     for i in range(blocks):
         block = f"{prefix}.block.{i}.layer"
         sub = [("SelfAttention", i == 0)] + ([("EncDecAttention", False)] if cross else [])
         for j, (attn, relative) in enumerate(sub):
             a = f"{block}.{j}.{attn}"
-            out += [_t(f"{a}.q.weight", (inner, H), dt), _t(f"{a}.k.weight", (inner, H), dt),
-                    _t(f"{a}.v.weight", (inner, H), dt), _t(f"{a}.o.weight", (H, inner), dt)]
+            out += [tensor(f"{a}.q.weight", (inner, H), dt), tensor(f"{a}.k.weight", (inner, H), dt),
+                    tensor(f"{a}.v.weight", (inner, H), dt), tensor(f"{a}.o.weight", (H, inner), dt)]
             if relative:
-                out.append(_t(f"{a}.relative_attention_bias.weight", (B, A), dt))
-            out.append(_t(f"{block}.{j}.layer_norm.weight", (H,), dt))
+                out.append(tensor(f"{a}.relative_attention_bias.weight", (B, A), dt))
+            out.append(tensor(f"{block}.{j}.layer_norm.weight", (H,), dt))
         f = f"{block}.{len(sub)}.DenseReluDense"
         if cfg["is_gated_act"]:
-            out += [_t(f"{f}.wi_0.weight", (I, H), dt), _t(f"{f}.wi_1.weight", (I, H), dt)]
+            out += [tensor(f"{f}.wi_0.weight", (I, H), dt), tensor(f"{f}.wi_1.weight", (I, H), dt)]
         else:
-            out.append(_t(f"{f}.wi.weight", (I, H), dt))
-        out.append(_t(f"{f}.wo.weight", (H, I), wo_dt))
-        out.append(_t(f"{block}.{len(sub)}.layer_norm.weight", (H,), dt))
-    out.append(_t(f"{prefix}.final_layer_norm.weight", (H,), dt))
+            out.append(tensor(f"{f}.wi.weight", (I, H), dt))
+        out.append(tensor(f"{f}.wo.weight", (H, I), wo_dt))
+        out.append(tensor(f"{block}.{len(sub)}.layer_norm.weight", (H,), dt))
+    out.append(tensor(f"{prefix}.final_layer_norm.weight", (H,), dt))
     return out
 
 
 def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
     """Every parameter and tied alias of ``model_class`` in module order (``named_parameters``)."""
-    if model_class not in MODEL_CLASSES:
-        raise UnknownArchitecture(
-            f"no formula for model class {model_class!r}; supported: {', '.join(MODEL_CLASSES)}"
-        )
+    check_model_class(model_class, MODEL_CLASSES)
     V, H, C = (Poly.sym(s) for s in "VHC")
     dt = cfg["dtype"]
     p = "transformer." if model_class in PREFIXED else ""
     shared = f"{p}shared.weight"
-    out = [_t(shared, (V, H), dt)]
+    out = [tensor(shared, (V, H), dt)]
     if model_class in ENCODER_ONLY:
         # T5EncoderModel hands its config to the stack as it is: is_decoder=true gives the encoder blocks a
         # cross-attention. T5Model copies the config and sets is_decoder itself.
@@ -257,15 +241,13 @@ def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]
         out += _stack(f"{p}decoder", cfg["num_decoder_layers"], True, cfg, shared)
     if model_class in (GENERATION, LEGACY_GENERATION):
         # transformers 5 ties lm_head to shared whatever tie_word_embeddings says (T5Config forces it).
-        out.append(_t("lm_head.weight", (V, H), dt, Kind.ALIAS, shared))
+        out.append(tensor("lm_head.weight", (V, H), dt, Kind.ALIAS, shared))
     elif model_class == "T5ForSequenceClassification":
-        out += [_t("classification_head.dense.weight", (H, H), dt), _t("classification_head.dense.bias", (H,), dt),
-                _t("classification_head.out_proj.weight", (C, H), dt),
-                _t("classification_head.out_proj.bias", (C,), dt)]
+        out += linear("classification_head.dense", H, H, dt) + linear("classification_head.out_proj", C, H, dt)
     elif model_class == "T5ForTokenClassification":
-        out += [_t("classifier.weight", (C, H), dt), _t("classifier.bias", (C,), dt)]
+        out += linear("classifier", C, H, dt)
     elif model_class == "T5ForQuestionAnswering":
-        out += [_t("qa_outputs.weight", (C, H), dt), _t("qa_outputs.bias", (C,), dt)]
+        out += linear("qa_outputs", C, H, dt)
     return out
 
 
@@ -377,7 +359,7 @@ def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, l
     if q is not None and len(q) == 2:
         inner = q[0]
         if not heads or inner % heads:
-            heads = inner // 64 if inner % 64 == 0 and inner >= 64 else 1
+            heads = guess_heads(inner)
             notes.append(f"num_heads is not in the weights (no relative attention bias); taken as {heads} "
                          "(it does not change the count of the projections)")
         cfg["num_heads"], cfg["d_kv"] = heads, inner // heads
@@ -455,7 +437,7 @@ def _presets() -> list[Preset]:
 
 FAMILY = Family(
     name="t5",
-    fields=(*DEFAULTS, *ALIASES, "is_gated_act", "dense_act_fn", "num_labels", "id2label", "dtype", "torch_dtype"),
+    fields=(*DEFAULTS, *ALIASES, "is_gated_act", "dense_act_fn", *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
     default_class=BASE,
