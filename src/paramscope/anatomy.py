@@ -260,6 +260,12 @@ class Anatomy:
 
         return text.render(views.show(self), color=False)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the tables with share bars and, with matplotlib installed, the chart."""
+        from .render import html
+
+        return html.fragment(self)
+
 
 def _tree_dict(node: tree_mod.Node) -> dict[str, Any]:
     out: dict[str, Any] = {"name": tree_mod.label(node), "path": ".".join(node.path), "parameters": node.numel}

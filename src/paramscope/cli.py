@@ -4,6 +4,8 @@
     paramscope show bert-base-chinese --formula
     paramscope compare bert-base-uncased bert-base-chinese
     paramscope presets
+    paramscope report bert-base-uncased -o bert.html     # needs paramscope[report]
+    paramscope plot bert-base-uncased -o bert.png        # needs paramscope[plot]
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Sequence
 from . import __version__
 from .errors import ParamscopeError
 
-COMMANDS = ("show", "compare", "check", "presets")
+COMMANDS = ("show", "compare", "check", "presets", "report", "plot")
 EXIT_BAD_INPUT = 2
 EXIT_DISAGREES = 1  # check: the checkpoint does not load as the config's model
 
@@ -45,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
                          if self.prog != "paramscope" else f"{message} (see 'paramscope --help')")
 
 
-def _model_options(p: argparse.ArgumentParser) -> None:
+def _model_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     p.add_argument("--model-class", metavar="CLASS",
                    help="e.g. BertForPreTraining; default: the config's architectures[0], else BertModel "
                         "(presets: BertModel)")
@@ -53,7 +55,8 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-pooler", action="store_true", help="BertModel built with add_pooling_layer=False")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="what-if: change a config field (repeatable), e.g. --set vocab_size=21128")
-    _output_options(p)
+    if output:
+        _output_options(p)
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
@@ -92,6 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("checkpoint", nargs="?", help="checkpoint file or folder")
     _model_options(check)
 
+    report = sub.add_parser("report", help="an HTML report: charts, formulas, tensors; several models compared",
+                            description="Write one self-contained HTML file that works offline: for one model its "
+                                        "totals, an interactive chart from groups down to single tensors, roles, "
+                                        "layers, formulas, a sortable tensor table and, for a checkpoint, the "
+                                        "reconciliation; for several, groups and roles side by side and their "
+                                        "differences. Needs paramscope[report].")
+    report.add_argument("models", nargs="+", metavar="MODEL",
+                        help="preset name, config.json, checkpoint or folder; give several to compare them")
+    report.add_argument("-o", "--output", required=True, metavar="FILE.html",
+                        help="the HTML file to write (.html or .htm); its folder must exist")
+    _model_options(report, output=False)
+
+    plot = sub.add_parser("plot", help="a chart by group and role as PNG, SVG or PDF",
+                          description="Draw parameters by group and by role (one model), or stacked bars by group and "
+                                      "role, in counts and as shares (several), with matplotlib. Needs "
+                                      "paramscope[plot].")
+    plot.add_argument("models", nargs="+", metavar="MODEL",
+                      help="preset name, config.json, checkpoint or folder; give several for stacked bars")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE",
+                      help="the file to write; its suffix sets the format: .png, .svg or .pdf")
+    _model_options(plot, output=False)
+
     presets = sub.add_parser("presets", help="built-in configurations with exact and published totals",
                              description="List the built-in presets.")
     _output_options(presets)
@@ -105,6 +130,43 @@ def _inspect(spec: str, args: argparse.Namespace, *, config: str | None = None):
     overrides = dict(parse_assignment(s) for s in args.overrides)
     return inspect(spec, model_class=args.model_class, overrides=overrides or None, family=args.family,
                    add_pooling_layer=not args.no_pooler, config=config)
+
+
+REPORT_SUFFIXES = (".html", ".htm")
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _output_path(path: str, suffixes: tuple[str, ...], what: str) -> str:
+    """Check -o before any work: a known suffix, an existing folder, not a folder itself."""
+    from pathlib import Path
+
+    from . import units
+
+    p = Path(path)
+    shown = units.safe(path)
+    if p.suffix.lower() not in suffixes:
+        found = f"'{units.safe(p.suffix)}'" if p.suffix else "no suffix"
+        raise UsageError(f"-o {shown}: {what} must end in {', '.join(suffixes[:-1])} or {suffixes[-1]}, got {found}; "
+                         f"e.g. -o model{suffixes[0]}")
+    if p.is_dir():
+        raise UsageError(f"-o {shown}: is a folder; give a file name such as {shown.rstrip('/')}/model{suffixes[0]}")
+    folder = p.parent
+    if not folder.is_dir():
+        raise UsageError(f"-o {shown}: the folder {units.safe(str(folder))} does not exist; create it first")
+    return path
+
+
+def _write(path: str, data: bytes | str) -> int:
+    from pathlib import Path
+
+    from . import units
+
+    raw = data.encode() if isinstance(data, str) else data
+    try:
+        Path(path).write_bytes(raw)
+    except OSError as e:
+        raise UsageError(f"cannot write {units.safe(path)}: {e.strerror or e}; choose another path") from e
+    return len(raw)
 
 
 class Disagreement(str):
@@ -128,6 +190,25 @@ def run(argv: Sequence[str]) -> str:
     args = parser.parse_args(argv)
     if args.command is None:
         return parser.format_help()
+
+    if args.command in ("report", "plot"):
+        from . import units
+
+        what = "the report" if args.command == "report" else "the chart"
+        out = _output_path(args.output, REPORT_SUFFIXES if args.command == "report" else PLOT_SUFFIXES, what)
+        models = [_inspect(spec, args) for spec in args.models]
+        if args.command == "report":
+            from .render import html
+
+            size = _write(out, html.report(models))
+        else:
+            from .render import plot
+
+            fmt = out.rsplit(".", 1)[-1].lower()
+            size = _write(out, plot.to_bytes(models, fmt=fmt))
+        names = (f"{units.safe(models[0].source)}, {units.count(models[0].parameters)} parameters"
+                 if len(models) == 1 else f"{len(models)} models")
+        return f"wrote {units.safe(out)} ({units.nbytes(size)}): {names}\n"
 
     from .render import csv as csv_out
     from .render import json as json_out
