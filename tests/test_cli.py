@@ -211,3 +211,16 @@ def test_console_entry_point_and_no_traceback(tmp_path: Path) -> None:
     bad = _subprocess("-m", "paramscope.cli", write(tmp_path, "c.json", "{"))
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_family_modules_are_indexed_and_loaded_only_when_needed() -> None:
+    from paramscope import families
+
+    for fam in families.all_families().values():
+        for model_type in fam.model_types or (fam.name,):
+            assert families.load(families.MODULES[model_type]) is fam, model_type
+    code = ("import sys, paramscope.cli as c; c.run(['bert-base-uncased']); "
+            "print(sorted(m for m in sys.modules if m.startswith('paramscope.families.')))")
+    result = _subprocess("-c", code)
+    assert result.stdout.strip() == ("['paramscope.families.base', 'paramscope.families.bert', "
+                                     "'paramscope.families.common', 'paramscope.families.generic']")

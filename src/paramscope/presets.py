@@ -87,10 +87,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}  # BERT's; catalogue(
 @functools.cache
 def catalogue() -> dict[str, Preset]:
     """Every built-in preset: BERT's here, then each family module's ``presets``."""
-    from .families import FAMILIES
+    from .families import all_families
 
     out = dict(PRESETS)
-    for fam in FAMILIES.values():
+    for fam in all_families().values():
         for p in fam.presets:
             out[p.name] = p
     return out
@@ -101,8 +101,12 @@ def _lookup() -> dict[str, Preset]:
     return {key.lower(): p for p in catalogue().values() for key in (p.name, *p.aliases)}
 
 
+_BERT_LOOKUP = {key.lower(): p for p in _PRESETS for key in (p.name, *p.aliases)}
+
+
 def find(name: str) -> Preset | None:
-    return _lookup().get(name.lower())
+    """A preset by name or alias; BERT's are found without importing the other families."""
+    return _BERT_LOOKUP.get(name.lower()) or _lookup().get(name.lower())
 
 
 def suggest(name: str, *, n: int = 3) -> list[str]:

@@ -1,34 +1,62 @@
-"""One module per architecture family: config fields, tensor formulas and name patterns."""
+"""One module per architecture family: config fields, tensor formulas and name patterns.
+
+Family modules are imported when needed, so that counting a BERT config does not pay for importing
+every family: ``MODULES`` says which module reads each ``model_type`` (a test keeps it in step with the
+modules), and ``FAMILIES`` (all of them, by name) is built on first use.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
+import functools
 import importlib
 import pkgutil
+from typing import Any, Mapping
 
 from ..errors import UnsupportedFamily
 from .base import Family
 from .bert import FAMILY as BERT
 from .generic import GENERIC
 
+# model_type (and family name) -> the module in this package that reads it.
+MODULES: dict[str, str] = {
+    "bert": "bert",
+    "albert": "albert",
+    "deberta-v2": "deberta",
+    "distilbert": "distilbert",
+    "electra": "electra",
+    "gpt2": "gpt2",
+    "llama": "llama", "mistral": "llama", "qwen2": "llama",
+    "mixtral": "mixtral",
+    "roberta": "roberta", "xlm-roberta": "roberta", "camembert": "roberta",
+    "t5": "t5",
+}
+_NOT_FAMILIES = ("base", "common", "generic")
 
-def _discover() -> dict[str, Family]:
-    """Every module in this package that defines ``FAMILY``; BERT first, the rest by name."""
+
+def load(module: str) -> Family:
+    return importlib.import_module(f"{__name__}.{module}").FAMILY
+
+
+@functools.cache
+def all_families() -> dict[str, Family]:
+    """Every module in this package that defines ``FAMILY``; BERT first, the rest by module name."""
     found = [BERT]
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name in ("base", "bert", "common", "generic"):
+        if info.name in ("bert", *_NOT_FAMILIES):
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        fam = getattr(module, "FAMILY", None)
+        fam = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FAMILY", None)
         if isinstance(fam, Family):
             found.append(fam)
     return {f.name: f for f in found}
 
 
-FAMILIES: dict[str, Family] = _discover()
-# model_type -> family, e.g. "xlm-roberta" -> the roberta family.
-MODEL_TYPES: dict[str, Family] = {t: f for f in FAMILIES.values() for t in (f.model_types or (f.name,))}
+def __getattr__(name: str) -> Any:  # FAMILIES and MODEL_TYPES, built on first use
+    if name == "FAMILIES":
+        return all_families()
+    if name == "MODEL_TYPES":
+        return {t: f for f in all_families().values() for t in (f.model_types or (f.name,))}
+    raise AttributeError(name)
+
 
 def detect(shapes_of) -> tuple[Family, tuple[dict[str, Any], str, list[str]] | None]:
     """The family that recognises a checkpoint; ``shapes_of(family)`` gives its canonical names -> shapes.
@@ -37,7 +65,7 @@ def detect(shapes_of) -> tuple[Family, tuple[dict[str, Any], str, list[str]] | N
     whose rules classify the most tensors wins, BERT on a tie.
     """
     best: tuple[int, Family, tuple[dict[str, Any], str, list[str]]] | None = None
-    for fam in FAMILIES.values():
+    for fam in all_families().values():
         if fam.infer is None:
             continue
         shapes = shapes_of(fam)
@@ -57,18 +85,18 @@ def family_for(config: Mapping[str, Any], source: str, *, override: str | None =
     name = override or config.get("model_type")
     if name is None:
         archs = config.get("architectures") or []
-        for fam in FAMILIES.values():
+        if not archs or archs[0] in BERT.model_classes:
+            return BERT
+        for fam in all_families().values():
             if any(a in fam.model_classes for a in archs):
                 return fam
-        if archs:
-            raise UnsupportedFamily(
-                f"{source}: architecture {archs[0]!r} is not supported yet; "
-                f"supported families: {', '.join(sorted(FAMILIES))} (pass --family to choose one)"
-            )
-        return BERT
-    fam = FAMILIES.get(name) or MODEL_TYPES.get(name)
-    if fam is None:
         raise UnsupportedFamily(
-            f"{source}: model_type {name!r} is not supported yet; supported: {', '.join(sorted(MODEL_TYPES))}"
+            f"{source}: architecture {archs[0]!r} is not supported yet; "
+            f"supported families: {', '.join(sorted(all_families()))} (pass --family to choose one)"
         )
-    return fam
+    module = MODULES.get(name)
+    if module is None:
+        raise UnsupportedFamily(
+            f"{source}: model_type {name!r} is not supported yet; supported: {', '.join(sorted(MODULES))}"
+        )
+    return load(module)
