@@ -169,6 +169,18 @@ def _write(path: str, data: bytes | str) -> int:
     return len(raw)
 
 
+class _LazyRenderer:
+    """``paramscope.render.<name>``, imported on first attribute access."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.render.{self._name}"), attr)
+
+
 class Disagreement(str):
     """Output of ``check`` when checkpoint and formula disagree: printed, then exit code 1."""
 
@@ -210,14 +222,16 @@ def run(argv: Sequence[str]) -> str:
                  if len(models) == 1 else f"{len(models)} models")
         return f"wrote {units.safe(out)} ({units.nbytes(size)}): {names}\n"
 
-    from .render import csv as csv_out
-    from .render import json as json_out
-    from .render import markdown, text, views
-
     fmt, color = Format(args.format), _use_color(Color(args.color))
+    # Renderers are imported only for the format asked for (start-up matters).
+    json_out = _LazyRenderer("json")
+    csv_out = _LazyRenderer("csv")
+    views = _LazyRenderer("views")
 
     def draw(doc) -> str:
-        return markdown.render(doc) if fmt == Format.MARKDOWN else text.render(doc, color=color)
+        if fmt == Format.MARKDOWN:
+            return _LazyRenderer("markdown").render(doc)
+        return _LazyRenderer("text").render(doc, color=color)
 
     if args.command == "presets":
         from .anatomy import inspect
