@@ -9,15 +9,17 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import tree as tree_mod
 from . import units
 from .families.base import Family, Group, Placement, Role, Sub
 from .inventory import Inventory, Kind, Tensor
 from .errors import UnsupportedFamily
-from .reconcile import Reconciliation
 from .symbolic import Formula, Term
+
+if TYPE_CHECKING:  # reconcile is imported only when a checkpoint is reconciled
+    from .reconcile import Reconciliation
 
 SCHEMA_VERSION = 1
 # Bytes per parameter for the memory view; int8 ignores quantisation scales.
@@ -302,20 +304,24 @@ def inspect(
     >>> inspect("bert-base-uncased", model_class="BertForPreTraining").parameters
     110106428
     """
-    from .sources import checkpoint as checkpoint_source
     from .sources import config as config_source
-    from .sources import module as module_source
 
     options = dict(model_class=model_class, overrides=overrides, family=family, add_pooling_layer=add_pooling_layer)
-    if module_source.is_module(spec):
+    # Import the checkpoint and module sources only for inputs that may be one: a preset name never is.
+    if not isinstance(spec, (str, os.PathLike, Mapping)) and _is_module(spec):
+        from .sources import module as module_source
+
         tensors, raw, notes = module_source.read(spec)
         cls = model_class or type(spec).__name__
         return _assemble(tensors, f"<{type(spec).__name__}>", "torch.nn.Module", raw, None, {}, notes,
                          config, {**options, "model_class": cls})
-    if isinstance(spec, (str, os.PathLike)) and checkpoint_source.is_checkpoint(spec):
-        ckpt = checkpoint_source.read(spec)
-        return _assemble(ckpt.tensors, ckpt.path, ckpt.format, ckpt.config, ckpt.config_path, ckpt.metadata,
-                         ckpt.notes, config, options)
+    if isinstance(spec, (str, os.PathLike)) and _on_disk(spec):
+        from .sources import checkpoint as checkpoint_source
+
+        if checkpoint_source.is_checkpoint(spec):
+            ckpt = checkpoint_source.read(spec)
+            return _assemble(ckpt.tensors, ckpt.path, ckpt.format, ckpt.config, ckpt.config_path, ckpt.metadata,
+                             ckpt.notes, config, options)
     try:
         inv, fam, _ = config_source.build(spec, **options)
     except UnsupportedFamily as e:
@@ -324,6 +330,15 @@ def inspect(
     if overrides:
         baseline = inspect(spec, model_class=model_class, family=family, add_pooling_layer=add_pooling_layer)
     return Anatomy(inv, fam, baseline)
+
+
+def _is_module(obj: Any) -> bool:
+    return callable(getattr(obj, "named_parameters", None)) and callable(getattr(obj, "named_buffers", None))
+
+
+def _on_disk(spec: str | os.PathLike[str]) -> bool:
+    """A path that exists, or a TF checkpoint prefix (``bert_model.ckpt`` beside ``bert_model.ckpt.index``)."""
+    return os.path.exists(spec) or os.path.exists(f"{os.fspath(spec)}.index")
 
 
 def _built_by_transformers(spec: Any, options: dict[str, Any], error: UnsupportedFamily) -> Anatomy:

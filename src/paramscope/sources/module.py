@@ -12,10 +12,6 @@ from typing import Any
 from ..inventory import Kind, Tensor
 
 
-def is_module(obj: Any) -> bool:
-    return callable(getattr(obj, "named_parameters", None)) and callable(getattr(obj, "named_buffers", None))
-
-
 def _key(p: Any) -> Any:
     try:
         if p.device.type != "meta" and p.untyped_storage().data_ptr():
