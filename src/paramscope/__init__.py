@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
-from .anatomy import Anatomy, inspect
+from .anatomy import Anatomy
+from .pipeline import inspect
+from .version import __version__
 from .errors import (
     ConfigError,
     FormatError,
@@ -17,7 +19,6 @@ from .errors import (
     UnknownPreset,
 )
 
-__version__ = "0.1.0"
 __all__ = [
     "Anatomy",
     "ConfigError",

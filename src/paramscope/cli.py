@@ -16,7 +16,7 @@ import sys
 from enum import StrEnum
 from typing import Sequence
 
-from . import __version__
+from .version import __version__
 from .errors import ParamscopeError
 
 COMMANDS = ("show", "compare", "check", "presets", "report", "plot")
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _inspect(spec: str, args: argparse.Namespace, *, config: str | None = None):
-    from .anatomy import inspect
+    from .pipeline import inspect
     from .sources.config import parse_assignment
 
     overrides = dict(parse_assignment(s) for s in args.overrides)
@@ -234,7 +234,7 @@ def run(argv: Sequence[str]) -> str:
         return _LazyRenderer("text").render(doc, color=color)
 
     if args.command == "presets":
-        from .anatomy import inspect
+        from .pipeline import inspect
         from .presets import catalogue
 
         rows = [(p, inspect(p.name)) for p in catalogue().values()]

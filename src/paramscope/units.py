@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+# Bytes per parameter for the memory view; int8 ignores quantisation scales.
+PRECISIONS = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
 
 def count(n: int) -> str:
     """``109482240`` -> ``109,482,240``."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from ..anatomy import Anatomy
+if TYPE_CHECKING:
+    from ..anatomy import Anatomy
+
 
 TENSOR_FIELDS = ["name", "shape", "dtype", "numel", "kind", "group", "role", "tied_to"]
 

@@ -21,24 +21,21 @@ import base64
 import hashlib
 import html as html_mod
 import json
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .. import __version__, units
+from .. import units
+from ..version import __version__
 from .. import tree as tree_mod
-from ..anatomy import Anatomy
 from ..errors import MissingDependency
 from ..inventory import Kind
 from ..symbolic import Formula, Term
 from . import views
+from .colors import GROUP_COLORS, PALETTE, ROLE_COLORS
 from .document import Column, Table
 
-# Tableau 10: distinct on white and on near-black, the same colour for a group or role in every chart.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#bab0ac")
-GROUP_COLORS = {"embeddings": PALETTE[0], "encoder": PALETTE[1], "decoder": PALETTE[2], "final_norm": PALETTE[3],
-                "pooler": PALETTE[4], "heads": PALETTE[5], "unclassified": PALETTE[6]}
-ROLE_COLORS = {"embedding": PALETTE[0], "attention": PALETTE[1], "ffn": PALETTE[2], "norm": PALETTE[3],
-               "pooler": PALETTE[4], "head": PALETTE[5], "other": PALETTE[6]}
+if TYPE_CHECKING:
+    from ..anatomy import Anatomy
+
 # Past this many sectors only the first layer of a run is opened down to its tensors (a 60-layer MoE
 # would otherwise need tens of thousands); the tensor table still lists every tensor.
 SUNBURST_BUDGET = 6000

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 import textwrap
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import units
-from ..anatomy import Anatomy
 from ..errors import MissingDependency
-from .html import GROUP_COLORS, PALETTE, ROLE_COLORS
+from .colors import GROUP_COLORS, PALETTE, ROLE_COLORS
+
+if TYPE_CHECKING:
+    from ..anatomy import Anatomy
 
 FORMATS = ("png", "svg", "pdf")
 INSTALL_HINT = "install paramscope[plot] (pip install 'paramscope[plot]')"

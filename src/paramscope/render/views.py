@@ -3,14 +3,16 @@ beyond a share of two counts the Anatomy gives."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .. import tree as tree_mod
 from .. import units
-from ..anatomy import PRECISIONS, Anatomy
 from ..inventory import Kind
 from ..presets import Preset
 from .document import Column, Document, Section, Table
+
+if TYPE_CHECKING:
+    from ..anatomy import Anatomy
 
 
 def heading(a: Anatomy) -> str:
@@ -97,7 +99,7 @@ def memory_table(a: Anatomy) -> Table:
     table.add(["fp16/bf16", units.nbytes(b["fp16"]), units.count(b["fp16"])])
     table.add(["int8", units.nbytes(b["int8"]), units.count(b["int8"])])
     stored = ", ".join(f"{d}" for d in a.totals["dtypes"])
-    if stored and a.totals["bytes"]["stored"] not in (b[k] for k in PRECISIONS):
+    if stored and a.totals["bytes"]["stored"] not in (b[k] for k in units.PRECISIONS):
         table.add([f"as stored ({stored})", units.nbytes(b["stored"]), units.count(b["stored"])])
     return table
 
