@@ -54,6 +54,7 @@ def test_an_architecture_no_family_knows(tmp_path: Path, capsys) -> None:
     path.write_text(json.dumps({"architectures": ["FooForBar"]}))
     assert cli.main([str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {path}: architecture 'FooForBar' is not supported yet; supported families: ")
-    assert "bert" in err.split("supported families: ")[1].split(" (pass")[0].split(", ")
+    assert err.startswith(f"error: {path}: architecture 'FooForBar' is not supported yet and the config names no "
+                          "model_type, and its fields fit no family; add model_type, or pass --family with one of ")
+    assert "bert" in err.split("supported families: ")[1].rstrip(")\n").split(", ")
     assert err.count("\n") == 1

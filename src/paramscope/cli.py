@@ -260,8 +260,16 @@ def run(argv: Sequence[str]) -> str:
         config, target = (args.first, args.checkpoint) if args.checkpoint else (None, args.first)
         a = _inspect(target, args, config=config)
         if a.reconciliation is None:
-            raise UsageError(f"{target}: nothing to reconcile with; pass a config first: "
-                             f"paramscope check CONFIG {target}")
+            from . import units
+
+            why = next((n for n in a.inventory.notes if "has no formula in paramscope" in n
+                        or n.startswith(("no formula:", "the config cannot be used"))), None)
+            if why is not None:  # the weights were read, but no family has a formula for them
+                raise UsageError(f"{units.safe(target)}: cannot check: {why.split(':')[0]} "
+                                 f"({units.count(a.parameters)} parameters read); 'paramscope show "
+                                 f"{units.safe(target)}' counts and groups them")
+            raise UsageError(f"{units.safe(target)}: nothing to reconcile with; pass a config first: "
+                             f"paramscope check CONFIG {units.safe(target)}")
         out = json_out.show(a) if fmt == Format.JSON else draw(views.check(a))
         return out if a.reconciliation.agrees else Disagreement(out)
 

@@ -13,8 +13,10 @@ from typing import Iterable
 
 from .inventory import Kind, Tensor
 
-# Buffers by name in any family: position indices, BatchNorm statistics, rotary frequencies.
-BUFFERS = re.compile(r"(^|.*\.)(position_ids|num_batches_tracked|running_mean|running_var|inv_freq)$")
+# Buffers by name in any family: position indices, BatchNorm statistics, rotary frequencies, and BART's
+# (mBART's, Marian's, PEGASUS's) final_logits_bias, a registered buffer that checkpoints store.
+BUFFERS = re.compile(r"(^|.*\.)(position_ids|num_batches_tracked|running_mean|running_var|inv_freq|"
+                     r"final_logits_bias)$")
 
 
 def classify(tensors: Iterable[Tensor]) -> list[Tensor]:

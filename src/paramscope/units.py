@@ -53,3 +53,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def safe(text: str) -> str:
     """Names come from files: show control characters escaped, never sent to the terminal."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """A foreign message (e.g. transformers' exception text) cut to ``limit`` characters, escaped."""
+    text = safe(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

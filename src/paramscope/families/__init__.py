@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 from typing import Any, Mapping
 
-from ..errors import UnsupportedFamily
+from ..errors import ConfigError, UnsupportedFamily
 from .base import Family
 from .bert import FAMILY as BERT
 from .generic import GENERIC
@@ -58,45 +58,93 @@ def __getattr__(name: str) -> Any:  # FAMILIES and MODEL_TYPES, built on first u
     raise AttributeError(name)
 
 
-def detect(shapes_of) -> tuple[Family, tuple[dict[str, Any], str, list[str]] | None]:
-    """The family that recognises a checkpoint; ``shapes_of(family)`` gives its canonical names -> shapes.
+def candidates(shapes_of) -> list[tuple[Family, tuple[dict[str, Any], str, list[str]]]]:
+    """Families that recognise a checkpoint, with the config and class each infers from it; most names
+    classified first (BERT first on a tie). ``shapes_of(family)`` gives its canonical names -> shapes.
 
-    Several families may recognise the same names (an un-prefixed RobertaModel reads as BERT); the one
-    whose rules classify the most tensors wins, BERT on a tie.
+    Several families may recognise the same names (an un-prefixed RobertaModel reads as BERT; an MPNet's
+    embeddings and feed-forward look like BERT's): the pipeline keeps the one whose formula explains the
+    weights.
     """
-    best: tuple[int, Family, tuple[dict[str, Any], str, list[str]]] | None = None
-    for fam in all_families().values():
+    found: list[tuple[int, int, Family, tuple[dict[str, Any], str, list[str]]]] = []
+    for order, fam in enumerate(all_families().values()):
         if fam.infer is None:
             continue
         shapes = shapes_of(fam)
-        found = fam.infer(shapes)
-        if found is None:
+        inferred = fam.infer(shapes)
+        if inferred is None:
             continue
         known = sum(1 for name in shapes if any(rule.matches(name) for rule in fam.rules))
-        if best is None or known > best[0]:
-            best = (known, fam, found)
-    if best is None:
-        return GENERIC, None
-    return best[1], best[2]
+        found.append((-known, order, fam, inferred))
+    return [(fam, inferred) for _, _, fam, inferred in sorted(found, key=lambda x: x[:2])]
+
+
+def choose(config: Mapping[str, Any], source: str, *, override: str | None = None,
+           model_class: str | None = None) -> tuple[Family, list[str]]:
+    """The family of a config and notes on how it was chosen: ``--family``, else ``model_type``, else the
+    class ``--model-class`` or ``architectures`` names, else the config's fields. Never BERT by default: a config that names
+    neither and whose fields fit no family is an error that names the file and the fix.
+    """
+    name = override if override is not None else config.get("model_type")
+    if name is not None:
+        if not isinstance(name, str):
+            raise ConfigError(f"{source}: model_type must be a string, got {type(name).__name__}; fix the config")
+        module = MODULES.get(name)
+        if module is None:
+            what = "--family" if override is not None else "model_type"
+            raise UnsupportedFamily(f"{source}: {what} {name!r} is not supported yet; supported: "
+                                    f"{', '.join(sorted(MODULES))}")
+        return load(module), []
+    archs = config.get("architectures") or []
+    if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
+        raise ConfigError(f"{source}: architectures must be a list of class names, got {archs!r}; fix the config")
+    if model_class is not None:  # --model-class names a class: its family
+        archs = [model_class]
+    if archs:
+        if archs[0] in BERT.model_classes:
+            return BERT, []
+        for fam in all_families().values():
+            if archs[0] in fam.model_classes:
+                return fam, []
+    fitted = fit_by_fields(config)
+    if fitted is None:
+        said = f"architecture {archs[0]!r} is not supported yet and the config" if archs else "the config"
+        raise UnsupportedFamily(
+            f"{source}: {said} names no model_type, and its fields fit no family; add model_type, or pass "
+            f"--family with one of {', '.join(sorted(MODULES))} (supported families: "
+            f"{', '.join(sorted(all_families()))})"
+        )
+    fam, others = fitted
+    tie = f" (as well as {', '.join(others)}, which read the same fields)" if others else ""
+    return fam, [f"the config names no model_type{' and no class paramscope knows' if archs else ''}: read as "
+                 f"{fam.name}, whose fields it has{tie}; pass --family to choose another"]
+
+
+def fit_by_fields(config: Mapping[str, Any]) -> tuple[Family, list[str]] | None:
+    """The family whose count-changing fields a config has: each field weighs 1/(families that read it);
+    fields only other families read weigh against. At least the four sizes every family reads must be
+    present. Families that tie list each other (first in registry order wins: BERT before RoBERTa)."""
+    fams = list(all_families().values())
+    readers: dict[str, int] = {}
+    for fam in fams:
+        for key in set(fam.fields):
+            readers[key] = readers.get(key, 0) + 1
+    keys = [k for k in config if k in readers]
+    if not {"vocab_size", "hidden_size", "num_hidden_layers"} <= set(keys) and not {"n_embd", "n_layer"} <= set(keys) \
+            and not {"d_model", "num_layers"} <= set(keys) and not {"dim", "n_layers"} <= set(keys):
+        return None
+    scores = []
+    for fam in fams:
+        fields = set(fam.fields)
+        score = sum(1 / readers[k] for k in keys if k in fields) - sum(1 / readers[k] for k in keys if k not in fields)
+        scores.append((score, fam))
+    best = max(s for s, _ in scores)
+    if best <= 0:
+        return None
+    top = [f for s, f in scores if abs(s - best) < 1e-9]
+    return top[0], [f.name for f in top[1:]]
 
 
 def family_for(config: Mapping[str, Any], source: str, *, override: str | None = None) -> Family:
-    """The family from ``--family``, else ``model_type``, else ``architectures``; BERT when neither says."""
-    name = override or config.get("model_type")
-    if name is None:
-        archs = config.get("architectures") or []
-        if not archs or archs[0] in BERT.model_classes:
-            return BERT
-        for fam in all_families().values():
-            if any(a in fam.model_classes for a in archs):
-                return fam
-        raise UnsupportedFamily(
-            f"{source}: architecture {archs[0]!r} is not supported yet; "
-            f"supported families: {', '.join(sorted(all_families()))} (pass --family to choose one)"
-        )
-    module = MODULES.get(name)
-    if module is None:
-        raise UnsupportedFamily(
-            f"{source}: model_type {name!r} is not supported yet; supported: {', '.join(sorted(MODULES))}"
-        )
-    return load(module)
+    """The family of a config (see :func:`choose`)."""
+    return choose(config, source, override=override)[0]

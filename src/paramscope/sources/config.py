@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .. import presets
 from ..errors import ConfigError, UnknownArchitecture
-from ..families import family_for
+from ..families import choose
 from ..families.base import Family
 from ..inventory import Inventory, check_unique
 
@@ -29,10 +29,11 @@ class LoadedConfig:
     preset: presets.Preset | None = None
 
 
-def load(spec: Any) -> LoadedConfig:
-    """Read a config from any of the accepted inputs, without validating its values yet."""
+def load(spec: Any, *, source: str | None = None) -> LoadedConfig:
+    """Read a config from any of the accepted inputs, without validating its values yet; ``source`` names
+    a dict in messages (the file it came from)."""
     if isinstance(spec, Mapping):
-        return LoadedConfig(dict(spec), "<dict>", None)
+        return LoadedConfig(dict(spec), source or "<dict>", None)
     if hasattr(spec, "to_dict") and callable(spec.to_dict):  # a transformers PretrainedConfig
         raw = spec.to_dict()
         # to_dict() stores id2label, never num_labels; keep both spellings consistent.
@@ -103,16 +104,17 @@ def build(
     overrides: Mapping[str, Any] | None = None,
     family: str | None = None,
     add_pooling_layer: bool = True,
+    source: str | None = None,
 ) -> tuple[Inventory, Family, dict[str, Any]]:
     """The inventory of the model ``spec`` describes, with its family and resolved config."""
-    loaded = load(spec)
+    loaded = load(spec, source=source)
     raw = dict(loaded.raw)
     if overrides:
         if "num_labels" in overrides or "id2label" in overrides:
             raw.pop("id2label", None)
             raw.pop("label2id", None)
         raw.update(overrides)
-    fam = family_for(raw, loaded.source, override=family)
+    fam, chosen = choose(raw, loaded.source, override=family, model_class=model_class)
     for key in overrides or {}:
         if key not in fam.fields:
             raise ConfigError(
@@ -135,7 +137,7 @@ def build(
         assert t.expr is not None  # a family's tensors always carry their formula
         tensors.append(dataclasses.replace(t, shape=tuple(d.evaluate(values) for d in t.expr)))
     check_unique(tensors, loaded.source)
-    notes = list(fam.notes(cfg, cls, options))
+    notes = chosen + list(fam.notes(cfg, cls, options))
     if not add_pooling_layer:
         notes.append("built with add_pooling_layer=False: no pooler" if cls == fam.default_class
                      else f"--no-pooler applies to {fam.default_class} only; {cls} decides for itself")
