@@ -21,6 +21,14 @@ if TYPE_CHECKING:  # reconcile is imported only when a checkpoint is reconciled
 
 
 
+# Shown with 0 too, so that every model's tables have the same rows; other groups and roles (towers of a
+# multimodal model, state-space mixers) appear only where they have parameters.
+ALWAYS_SHOWN_GROUPS = frozenset(str(g) for g in (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM,
+                                                 Group.POOLER, Group.HEADS))
+ALWAYS_SHOWN_ROLES = frozenset(str(r) for r in (Role.EMBEDDING, Role.ATTENTION, Role.FFN, Role.NORM, Role.POOLER,
+                                                Role.HEAD, Role.OTHER))
+
+
 @dataclass(frozen=True)
 class FormulaRow:
     label: str
@@ -73,19 +81,24 @@ class Anatomy:
 
     @cached_property
     def groups(self) -> dict[str, int]:
-        out = {str(g): 0 for g in (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM, Group.POOLER,
-                                   Group.HEADS)}
+        """Parameters by group: the six common groups always, any other (towers, unclassified) when it has
+        parameters, in the tree's order."""
+        counts: dict[str, int] = {}
         for t in self.inventory.of_kind(Kind.PARAMETER):
             g = str(self.placements[t.name].group)
-            out[g] = out.get(g, 0) + t.numel
-        return out
+            counts[g] = counts.get(g, 0) + t.numel
+        order = [str(g) for g in tree_mod.GROUP_ORDER] + sorted(set(counts) - {str(g) for g in tree_mod.GROUP_ORDER})
+        return {g: counts.get(g, 0) for g in order if g in ALWAYS_SHOWN_GROUPS or counts.get(g)}
 
     @cached_property
     def roles(self) -> dict[str, int]:
-        out = {str(r): 0 for r in Role}
+        """Parameters by role: the seven common roles always, a role added for fewer models (a state-space
+        mixer, a convolutional front-end) only when it has parameters; in the order of ``Role``."""
+        counts: dict[str, int] = {}
         for t in self.inventory.of_kind(Kind.PARAMETER):
-            out[str(self.placements[t.name].role)] += t.numel
-        return out
+            r = str(self.placements[t.name].role)
+            counts[r] = counts.get(r, 0) + t.numel
+        return {str(r): counts.get(str(r), 0) for r in Role if r in ALWAYS_SHOWN_ROLES or counts.get(str(r))}
 
     @cached_property
     def totals(self) -> dict[str, Any]:

@@ -48,11 +48,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _model_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
+    from .families import MODULES  # the registry: help lists what the family specs declare
+
     p.add_argument("--model-class", metavar="CLASS",
-                   help="e.g. BertForPreTraining; default: the config's architectures[0], else BertModel "
-                        "(presets: BertModel)")
-    p.add_argument("--family", help="architecture family, when the config does not say (bert)")
-    p.add_argument("--no-pooler", action="store_true", help="BertModel built with add_pooling_layer=False")
+                   help="e.g. BertForPreTraining, LlamaForCausalLM; default: the config's architectures[0] when "
+                        "its family has a formula for it, else the class a checkpoint's weights show, else the "
+                        "family's default (presets: the released model's class)")
+    p.add_argument("--family", metavar="MODEL_TYPE",
+                   help="read the config or checkpoint as this model type when it does not say (or says "
+                        f"otherwise): {', '.join(sorted(MODULES))}")
+    p.add_argument("--no-pooler", action="store_true",
+                   help="encoders with a pooler (BertModel, ...) built with add_pooling_layer=False")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="what-if: change a config field (repeatable), e.g. --set vocab_size=21128")
     if output:
@@ -74,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="one model: tree by component, roles, memory",
                           description="Count a model's parameters from a preset, config.json or folder.")
-    show.add_argument("model", help="preset name (see 'paramscope presets'), config.json, or a folder with one")
+    show.add_argument("model", help="preset name (see 'paramscope presets'), config.json, a checkpoint file "
+                                    "(safetensors, PyTorch, TensorFlow) or a model folder")
     show.add_argument("--formula", action="store_true", help="closed-form formulas, symbolic and with numbers")
     show.add_argument("--tensors", action="store_true", help="every tensor: name, shape, count, group, role")
     show.add_argument("--depth", type=int, default=2, metavar="N",
@@ -83,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="several models side by side",
                              description="Compare models by group and role, counts and shares.")
-    compare.add_argument("models", nargs="+", help="preset names or config paths")
+    compare.add_argument("models", nargs="+", help="preset names, config.json files, checkpoints or folders")
     _model_options(compare)
 
     check = sub.add_parser("check", help="reconcile a checkpoint with a config; exit 1 when they disagree",
