@@ -21,6 +21,7 @@ from .errors import ParamscopeError
 
 COMMANDS = ("show", "compare", "check", "presets", "report", "plot")
 EXIT_BAD_INPUT = 2
+MAX_ERROR_CHARS = 2000  # an error line longer than this is shortened in the middle
 EXIT_DISAGREES = 1  # check: the checkpoint does not load as the config's model
 
 
@@ -300,7 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         out = run(sys.argv[1:] if argv is None else argv)
     except ParamscopeError as e:
-        print(f"error: {e}", file=sys.stderr)
+        from . import units
+
+        # One line whatever the message holds: text from files is escaped, a runaway message shortened.
+        print(f"error: {units.shorten_middle(units.safe(str(e)), MAX_ERROR_CHARS)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
