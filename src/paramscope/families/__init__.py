@@ -16,20 +16,10 @@ from ..errors import UnsupportedFamily
 from .base import Family
 from .bert import FAMILY as BERT
 from .generic import GENERIC
+# model_type (and family name) -> the module in this package that reads it: generated from the family
+# modules by scripts/update_registry.py.
+from ._registry import MODULES
 
-# model_type (and family name) -> the module in this package that reads it.
-MODULES: dict[str, str] = {
-    "bert": "bert",
-    "albert": "albert",
-    "deberta-v2": "deberta",
-    "distilbert": "distilbert",
-    "electra": "electra",
-    "gpt2": "gpt2",
-    "llama": "llama", "mistral": "llama", "qwen2": "llama",
-    "mixtral": "mixtral",
-    "roberta": "roberta", "xlm-roberta": "roberta", "camembert": "roberta",
-    "t5": "t5",
-}
 _NOT_FAMILIES = ("base", "common", "generic")
 
 
