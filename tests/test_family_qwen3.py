@@ -169,7 +169,7 @@ def test_llama_does_not_claim_qwen3_names() -> None:
     shapes = {"embeddings.embed_tokens.weight": (10, 8), "decoder.layers.0.self_attn.q_proj.weight": (8, 8),
               "decoder.layers.0.self_attn.k_proj.weight": (8, 8), "decoder.layers.0.mlp.gate_proj.weight": (4, 8)}
     assert qwen3.FAMILY.infer(shapes) is None  # no q_norm: not Qwen3
-    with_norm = shapes | {"decoder.layers.0.self_attn.q_norm.weight": (4,), "decoder.layers.0.self_attn.k_norm.weight": (4,)}
+    with_norm = shapes | {f"decoder.layers.0.self_attn.{n}_norm.weight": (4,) for n in "qk"}
     assert llama.infer(with_norm) is None
     found = qwen3.FAMILY.infer(with_norm)
     assert found is not None and found[0]["head_dim"] == 4 and found[0]["num_attention_heads"] == 2

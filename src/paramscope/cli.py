@@ -51,7 +51,10 @@ def _model_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     p.add_argument("--model-class", metavar="CLASS",
                    help="e.g. BertForPreTraining; default: the config's architectures[0], else BertModel "
                         "(presets: BertModel)")
-    p.add_argument("--family", help="architecture family, when the config does not say (bert)")
+    from .families._registry import FAMILIES  # generated from the family modules
+
+    p.add_argument("--family", metavar="NAME",
+                   help=f"architecture family, when the config does not say: {', '.join(FAMILIES)}")
     p.add_argument("--no-pooler", action="store_true", help="BertModel built with add_pooling_layer=False")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="what-if: change a config field (repeatable), e.g. --set vocab_size=21128")

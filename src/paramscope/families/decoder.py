@@ -112,10 +112,12 @@ def standard_heads(*, qa_base: str = "model") -> tuple[Head, ...]:
     return (
         Head("Model", None),
         Head("ForCausalLM", "model", _lm_head),
-        Head("ForSequenceClassification", "model", lambda cfg, b: [tensor("score.weight", (C, H), cfg["dtype"])]),
+        Head("ForSequenceClassification", "model", lambda cfg, b: [tensor("score.weight", (C, H), cfg["dtype"])],
+             auto_base=True),
         Head("ForTokenClassification", "model",
-             lambda cfg, b: linear("score", C, H, cfg["dtype"], bias=cfg["token_classification_bias"])),
-        Head("ForQuestionAnswering", qa_base, lambda cfg, b: linear("qa_outputs", Poly.const(2), H, cfg["dtype"])),
+             lambda cfg, b: linear("score", C, H, cfg["dtype"], bias=cfg["token_classification_bias"]), auto_base=True),
+        Head("ForQuestionAnswering", qa_base, lambda cfg, b: linear("qa_outputs", Poly.const(2), H, cfg["dtype"]),
+             auto_base=True),
     )
 
 
@@ -144,6 +146,8 @@ class Decoder:
     norm: NormKind = NormKind.RMS
     heads: tuple[Head, ...] = standard_heads()
     hidden_multiple: bool = False  # hidden_size % num_attention_heads checked by the config class
+    # Gemma: embed_tokens multiplies by √H, held in a scalar non-persistent buffer ``embed_scale``.
+    scaled_embedding: bool = False
     # Further notes and checks: (resolved config) -> notes; (resolved config, source) -> None or raise.
     notes: Callable[[Mapping[str, Any]], list[str]] = field(default=lambda cfg: [])
     validate: Callable[[dict[str, Any], str], None] = field(default=lambda cfg, source: None)
@@ -216,6 +220,7 @@ ROTARY = r"decoder\.(layers\.\d+\.self_attn\.)?rotary_emb\.(inv_freq|original_in
 _GROUPS = ("embeddings", "decoder", "final_norm", "heads")
 _TOP = {"embed_tokens": "embeddings", "layers": "decoder", "rotary_emb": "decoder", "norm": "final_norm",
         "lm_head": "heads", "score": "heads", "qa_outputs": "heads"}
+EMBED_SCALE = r"embeddings\.embed_tokens\.embed_scale"
 _PREFERRED_HEAD_DIMS = (128, 64, 256, 96, 80, 160, 32, 16, 8)
 
 
@@ -254,8 +259,13 @@ class DecoderFamily(Spec):
     extra_ints: tuple[tuple[str, int], ...] = ()  # further declared integer fields with their minimum
     extra_fields: tuple[str, ...] = ()
 
-    def __init__(self, name: str, types: Sequence[Decoder], *, presets: Sequence[Any] = (), summary: str = ""):
+    def __init__(self, name: str, types: Sequence[Decoder], *, presets: Sequence[Any] = (), summary: str = "",
+                 from_names: bool = True):
+        """``from_names`` false: the names are another family's too (Gemma's are Llama's), so a checkpoint
+        without config.json is left to that family (same count) rather than claimed."""
         self.name, self.presets, self.summary = name, tuple(presets), summary
+        if not from_names:
+            self.infer = None  # type: ignore[assignment]
         self.types = {t.model_type: t for t in types}
         self.default = types[0]
         self.model_types = tuple(self.types)
@@ -268,6 +278,8 @@ class DecoderFamily(Spec):
                        "num_labels", "id2label", "token_classification_bias", "rope_scaling", "rope_parameters",
                        "partial_rotary_factor", "dtype", "torch_dtype", *self.extra_fields)
         self.rules = self.common_rules() + self.mlp_rules()
+        if any(t.scaled_embedding for t in types):
+            self.buffers = f"{ROTARY}|{EMBED_SCALE}"
 
     def default_class_for(self, cfg: Mapping[str, Any]) -> str:
         return self.types[cfg["model_type"]].prefix + "ForCausalLM"
@@ -284,8 +296,10 @@ class DecoderFamily(Spec):
         attn = "[qkvo]_proj" if projections == ["q_proj", "k_proj", "v_proj", "o_proj"] else _alt(projections)
         norms = _alt([n for t in types for n in LAYER_NORMS[t.norms]])
         weight = r"\.(weight|bias)" if any(t.norm == NormKind.LAYER for t in types) else r"\.weight"
-        out = [Rule(r"embeddings\.embed_tokens\.weight", Group.EMBEDDINGS, Role.EMBEDDING),
-               Rule(rf"{_LAYER}\.self_attn\.{attn}\.(weight|bias)", Group.DECODER, Role.ATTENTION)]
+        out = [Rule(r"embeddings\.embed_tokens\.weight", Group.EMBEDDINGS, Role.EMBEDDING)]
+        if any(t.scaled_embedding for t in types):
+            out.append(Rule(EMBED_SCALE, Group.EMBEDDINGS, Role.OTHER))  # a buffer
+        out.append(Rule(rf"{_LAYER}\.self_attn\.{attn}\.(weight|bias)", Group.DECODER, Role.ATTENTION))
         if any(t.qk_norm != QkNorm.NONE for t in types):
             out.append(Rule(rf"{_LAYER}\.self_attn\.(q_norm|k_norm){weight}", Group.DECODER, Role.NORM))
         out += [
@@ -426,8 +440,8 @@ class DecoderFamily(Spec):
         if mt.fused_qkv:
             out = linear(f"{name}.qkv_proj", q + kv * 2, H, dt, bias=qkv_bias)
         else:
-            out = (linear(f"{name}.q_proj", q, H, dt, bias=qkv_bias) + linear(f"{name}.k_proj", kv, H, dt, bias=qkv_bias)
-                   + linear(f"{name}.v_proj", kv, H, dt, bias=qkv_bias))
+            out = [t for proj, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv))
+                   for t in linear(f"{name}.{proj}", rows, H, dt, bias=qkv_bias)]
         out += linear(f"{name}.o_proj", H, q, dt, bias=o_bias)
         if mt.qk_norm != QkNorm.NONE:
             qn, kn = (D, D) if mt.qk_norm == QkNorm.HEAD else (q, kv)
@@ -440,7 +454,8 @@ class DecoderFamily(Spec):
         dt = cfg["dtype"]
         parts = mt.mlp_parts
         if mt.mlp == Mlp.GATE_UP:
-            return linear(f"{name}.{parts[0]}", I * 2, H, dt, bias=bias) + linear(f"{name}.{parts[1]}", H, I, dt, bias=bias)
+            gate_up, down = parts
+            return linear(f"{name}.{gate_up}", I * 2, H, dt, bias=bias) + linear(f"{name}.{down}", H, I, dt, bias=bias)
         ins = [linear(f"{name}.{p}", I, H, dt, bias=bias) for p in parts[:-1]]
         return [t for part in ins for t in part] + linear(f"{name}.{parts[-1]}", H, I, dt, bias=bias)
 
@@ -458,6 +473,9 @@ class DecoderFamily(Spec):
         base = row.prefix()
         V, H = Poly.sym("V"), Poly.sym("H")
         out = [tensor(f"{base}embed_tokens.weight", (V, H), cfg["dtype"])]
+        if mt.scaled_embedding:
+            dtype = cfg["dtype"] if row.auto_base else "float32"  # torch.tensor(√H) in the default dtype
+            out.append(tensor(f"{base}embed_tokens.embed_scale", (), dtype, Kind.BUFFER))
         for i in range(cfg["num_hidden_layers"]):
             out += self.layer(f"{base}layers.{i}", cfg, mt)
         out += self.norm(f"{base}norm", H, cfg, mt)
@@ -521,7 +539,8 @@ class DecoderFamily(Spec):
             out.append("attention_bias: all four projections carry a bias")
         elif mt.attention_bias == Bias.ALL:
             out.append("every attention projection carries a bias")
-        kind = "RMSNorm: a weight of H and no bias" if mt.norm == NormKind.RMS else "LayerNorm: a weight and a bias of H"
+        rms = mt.norm == NormKind.RMS
+        kind = "RMSNorm: a weight of H and no bias" if rms else "LayerNorm: a weight and a bias of H"
         per = len(LAYER_NORMS[mt.norms]) * (1 if mt.norm == NormKind.RMS else 2)
         final = "H" if mt.norm == NormKind.RMS else "2H"
         out.append(f"norms are {kind}, {per}H per layer ({_NORM_WORDS[mt.norms]}) plus {final} for the final norm")
@@ -556,6 +575,8 @@ class DecoderFamily(Spec):
             out.append(f"{model_class} has no lm_head; the ForCausalLM class adds V×H unless the embeddings are tied")
         out.append("rotary position embeddings have no parameters: inv_freq and original_inv_freq "
                    f"({rotary_size(cfg)} each, float32) are non-persistent buffers")
+        if self.types[cfg["model_type"]].scaled_embedding:
+            out.append("embed_tokens scales its output by √H: embed_scale is a scalar buffer, not a parameter")
         return out
 
     def formula_notes(self, cfg: Mapping[str, Any], model_class: str, names: frozenset[str]) -> list[str]:
@@ -586,7 +607,8 @@ class DecoderFamily(Spec):
         named = [t for t in self.types.values() if fits[t.model_type][0]]
         return [t for t in named if fits[t.model_type][1]] or named[:1]
 
-    def infer_attention(self, shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], Decoder, list[str]] | None:
+    def infer_attention(self, shapes: Mapping[str, tuple[int, ...]]
+                        ) -> tuple[dict[str, Any], Decoder, list[str]] | None:
         """Sizes and model type from the embeddings and the first layer's attention; None when the names are
         not this layout (every name inside a layer must be one of ``rules``). Of the ``candidates``, the
         first whose head sizes work is taken."""

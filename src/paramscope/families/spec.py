@@ -68,6 +68,9 @@ class Head:
     suffix: str
     base: str | None
     tensors: Callable[[Mapping[str, Any], str], list[Tensor]] = field(default=lambda cfg, prefix: [])
+    # The base model comes from ``AutoModel.from_config`` (transformers' Generic*For* heads), which builds
+    # it in the config's dtype: buffers made from Python numbers take that dtype rather than float32.
+    auto_base: bool = False
 
     def prefix(self) -> str:
         return "" if self.base is None else self.base + "."
