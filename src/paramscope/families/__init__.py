@@ -1,36 +1,24 @@
 """One module per architecture family: config fields, tensor formulas and name patterns.
 
 Family modules are imported when needed, so that counting a BERT config does not pay for importing
-every family: ``MODULES`` says which module reads each ``model_type`` (a test keeps it in step with the
-modules), and ``FAMILIES`` (all of them, by name) is built on first use.
+every family: the generated ``_registry`` says which module reads each ``model_type`` (``MODULES``) and
+where each family lives (``FAMILIES``); ``all_families()`` imports them all on first use.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import pkgutil
 from typing import Any, Mapping
 
 from ..errors import ConfigError, UnsupportedFamily
 from .base import Family
 from .bert import FAMILY as BERT
 from .generic import GENERIC
-
-# model_type (and family name) -> the module in this package that reads it.
-MODULES: dict[str, str] = {
-    "bert": "bert",
-    "albert": "albert",
-    "deberta-v2": "deberta",
-    "distilbert": "distilbert",
-    "electra": "electra",
-    "gpt2": "gpt2",
-    "llama": "llama", "mistral": "llama", "qwen2": "llama",
-    "mixtral": "mixtral",
-    "roberta": "roberta", "xlm-roberta": "roberta", "camembert": "roberta",
-    "t5": "t5",
-}
-_NOT_FAMILIES = ("base", "common", "generic")
+# model_type (and family name) -> the module in this package that reads it: generated from the family
+# modules by scripts/update_registry.py.
+from ._registry import FAMILIES as FAMILY_MODULES
+from ._registry import MODULES
 
 
 def load(module: str) -> Family:
@@ -39,15 +27,8 @@ def load(module: str) -> Family:
 
 @functools.cache
 def all_families() -> dict[str, Family]:
-    """Every module in this package that defines ``FAMILY``; BERT first, the rest by module name."""
-    found = [BERT]
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name in ("bert", *_NOT_FAMILIES):
-            continue
-        fam = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FAMILY", None)
-        if isinstance(fam, Family):
-            found.append(fam)
-    return {f.name: f for f in found}
+    """Every family, from the generated registry: BERT first, the rest by name (the order they are tried)."""
+    return {name: load(module) for name, module in FAMILY_MODULES.items()}
 
 
 def __getattr__(name: str) -> Any:  # FAMILIES and MODEL_TYPES, built on first use
@@ -123,7 +104,7 @@ def choose(config: Mapping[str, Any], source: str, *, override: str | None = Non
 def fit_by_fields(config: Mapping[str, Any]) -> tuple[Family, list[str]] | None:
     """The family whose count-changing fields a config has: each field weighs 1/(families that read it);
     fields only other families read weigh against. At least the four sizes every family reads must be
-    present. Families that tie list each other (first in registry order wins: BERT before RoBERTa)."""
+    present. Families that tie list each other (``FIT_PREFERENCE`` first, then registry order)."""
     fams = list(all_families().values())
     readers: dict[str, int] = {}
     for fam in fams:
@@ -142,7 +123,13 @@ def fit_by_fields(config: Mapping[str, Any]) -> tuple[Family, list[str]] | None:
     if best <= 0:
         return None
     top = [f for s, f in scores if abs(s - best) < 1e-9]
+    top.sort(key=lambda f: FIT_PREFERENCE.index(f.name) if f.name in FIT_PREFERENCE else len(FIT_PREFERENCE))
     return top[0], [f.name for f in top[1:]]
+
+
+# When several families read exactly the fields a config has (Llama, Gemma, Qwen3 read the same ones), the
+# one these list first is taken, and the note names the others: the original of each layout.
+FIT_PREFERENCE = ("bert", "llama", "gpt2", "t5")
 
 
 def family_for(config: Mapping[str, Any], source: str, *, override: str | None = None) -> Family:

@@ -397,6 +397,8 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
 
 FAMILY = Family(
     name="albert",
+    summary=("factorised embeddings (E, then E→H), one layer group shared by all L layers, counted once, "
+             "with `unshared_parameters`"),
     fields=(*DEFAULTS, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

@@ -116,6 +116,8 @@ class Family:
     to_model_layout: Callable[[list[Tensor]], list[Tensor]] | None = None
     # Notes on tree nodes by module path (e.g. a shared layer group): (resolved config) -> {path: note}.
     tree_notes: Callable[[Mapping[str, Any]], dict[str, str]] = field(default=lambda cfg: {})
+    # One line for the README's families table and the registry: what the formula shows.
+    summary: str = ""
 
     def is_buffer(self, name: str) -> bool:
         return self.buffers is not None and re.fullmatch(self.buffers, self.canonical(name)) is not None

@@ -222,6 +222,7 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
 
 FAMILY = Family(
     name="bert",
+    summary="the article's three parts, corrected; tied MLM decoder; cross-attention; BertModel's pooler optional",
     fields=(*DEFAULTS, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

@@ -575,6 +575,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="deberta-v2",
+    summary="relative positions (buckets, shared keys), optional absolute positions, ConvLayer",
     fields=(*DEFAULTS, *DERIVED, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

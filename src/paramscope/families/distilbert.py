@@ -288,6 +288,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="distilbert",
+    summary="no token types, no pooler, its own config names",
     fields=(*DEFAULTS, *ALIASES, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

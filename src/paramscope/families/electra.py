@@ -304,6 +304,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="electra",
+    summary="embedding_size with a projection; discriminator and generator heads",
     fields=(*DEFAULTS, "summary_proj_to_labels", *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

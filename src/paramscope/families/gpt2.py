@@ -403,6 +403,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="gpt2",
+    summary="fused c_attn, Conv1D weights [in, out], lm_head tied to wte",
     fields=(*DEFAULTS, *ALIASES, *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

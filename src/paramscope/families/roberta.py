@@ -375,6 +375,7 @@ PRESETS = (
 
 FAMILY = Family(
     name="roberta",
+    summary="padded positions (514), one token type, the LM head's own transform",
     fields=(*DEFAULTS["roberta"], *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,

@@ -437,6 +437,7 @@ def _presets() -> list[Preset]:
 
 FAMILY = Family(
     name="t5",
+    summary="encoder and decoder, shared embedding, relative attention bias in the first block, gated FFN (v1.1)",
     fields=(*DEFAULTS, *ALIASES, "is_gated_act", "dense_act_fn", *LABEL_AND_DTYPE_FIELDS),
     symbols=SYMBOLS,
     model_classes=MODEL_CLASSES,
