@@ -122,7 +122,7 @@ AUDIO = Pattern(r"audio_tower|audio_model|audio_encoder|audio|speech_encoder|apm
                 "qwen2_audio/voxtral audio_tower, gemma3n audio_tower")
 _TOWER_WRAPPERS = {"vision_model", "model", "audio_model", "encoder_model"}  # inside a tower: not structure
 
-# A numbered block: a container segment followed by a number (``layers.3``, ``h.3``, ``attentions.3``).
+# Cross-attention inside a stack's blocks makes the stack a decoder, whatever its name.
 CROSS_ATTENTION = r"encoder_attn|encdecattention|crossattention|cross_attn|cross_attention|multihead_attn|inter_attn"
 # Names that make an unnamed stack (``layers.N`` with no encoder/decoder around it) an encoder.
 ENCODER_EVIDENCE = (
