@@ -44,4 +44,5 @@ def test_family_help_lists_the_registry() -> None:
     subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     family = next(a for a in subparsers.choices["show"]._actions if a.dest == "family")
     assert list(families._registry.FAMILIES) == list(families.all_families())
-    assert family.help.endswith(", ".join(families.all_families()))
+    assert family.help.endswith(": " + ", ".join(sorted(families.MODULES)))  # every model_type --family reads
+    assert set(families.all_families()) <= set(families.MODULES)

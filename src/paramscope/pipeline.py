@@ -160,7 +160,7 @@ def _assemble(
     cls, resolved, family_name = options["model_class"] or "unknown", {}, fam.name
     if expected is None and raw_config:  # no formula: still say what the config calls the model
         mt, archs = raw_config.get("model_type"), raw_config.get("architectures")
-        if isinstance(mt, str) and fam is _generic(tensors, raw_config):
+        if isinstance(mt, str) and _is_generic(fam):
             family_name = mt
         if not options["model_class"] and isinstance(archs, list) and archs and isinstance(archs[0], str):
             cls = archs[0]
@@ -266,10 +266,18 @@ def _known_class(raw: Mapping[str, Any]) -> bool:
     return any(archs[0] in f.model_classes for f in families.all_families().values())
 
 
-def _generic(tensors: list[Tensor], raw: Mapping[str, Any]) -> Family:
-    from .families import GENERIC
+def _is_generic(fam: Family) -> bool:
+    from .families.generic import GenericFamily
 
-    return GENERIC
+    return isinstance(fam, GenericFamily)
+
+
+def _generic(tensors: list[Tensor], raw: Mapping[str, Any]) -> Family:
+    """The generic name map, decided for this checkpoint as a whole (encoder or decoder, towers)."""
+    from .families.generic import family_for_names
+
+    model_type = raw.get("model_type")
+    return family_for_names([t.name for t in tensors], model_type if isinstance(model_type, str) else None)
 
 
 def _shapes(tensors: list[Tensor], fam: Family) -> dict[str, tuple[int, ...]]:

@@ -25,6 +25,11 @@ class Group(StrEnum):
     POOLER = "pooler"
     HEADS = "heads"
     UNCLASSIFIED = "unclassified"
+    # A multimodal model's towers and the projector joining them to the text model, each with its own
+    # embeddings, layers and norms below it (llava, gemma3, qwen2_5_vl, clip).
+    VISION = "vision_tower"
+    AUDIO = "audio_tower"
+    PROJECTOR = "projector"
 
 
 # Within the ffn role, mixture-of-experts layers split into experts and router (``Rule.sub``).
@@ -40,6 +45,8 @@ class Role(StrEnum):
     NORM = "norm"
     POOLER = "pooler"
     HEAD = "head"
+    SSM = "ssm"  # a state-space or linear-attention mixer (Mamba, Jamba's Mamba layers, Qwen3-Next's linear attention)
+    CONV = "conv"  # a convolutional front-end (wav2vec2's feature encoder, Whisper's conv1/conv2)
     OTHER = "other"
 
 
