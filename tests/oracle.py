@@ -240,7 +240,8 @@ def placements(model: nn.Module) -> dict[str, Place]:
         elif top in heads:  # DeBERTa's ContextPooler sits beside the base model
             out[name] = ("pooler", "pooler", None)
         elif base is not model and top == base_path:
-            out[name] = _in_body(decoder, base, chain[1:], siblings.get(id(chain[1])))
+            out[name] = (_in_body(decoder, base, chain[1:], siblings.get(id(chain[1]))) if len(chain) > 1
+                         else ("unclassified", "other", None))  # a parameter of the base model's own
         elif chain:
             out[name] = _in_body(decoder, model, chain, siblings.get(id(chain[0])))
         else:

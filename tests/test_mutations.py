@@ -191,3 +191,22 @@ def test_patch_reaches_inspect(patch_family) -> None:
     a = paramscope.inspect(LLAMA, model_class="LlamaForCausalLM")
     assert a.placements["model.layers.0.self_attn.q_proj.weight"].role == Role.FFN
     assert a.placements["model.layers.0.mlp.up_proj.weight"].role == Role.ATTENTION
+
+
+def test_known_wrong_is_strict(patch_family) -> None:
+    """exactness.KNOWN_WRONG works like xfail(strict=True): the untied RoBERTa LM decoder passes only while
+    paramscope still places it as listed; fixing the rule without removing the entry fails."""
+    untied = {**ROBERTA, "model_type": "roberta", "tie_word_embeddings": False}
+    exactness.assert_matches(untied, "RobertaForMaskedLM")
+    patch_family("roberta", prepend(Rule(r"lm_head\.decoder\.weight", Group.HEADS, Role.HEAD)))
+    with pytest.raises(AssertionError, match="KNOWN_WRONG placement changed"):
+        exactness.assert_matches(untied, "RobertaForMaskedLM")
+
+
+def test_oracle_reads_no_paramscope_table() -> None:
+    """The oracle's placements come from transformers' module tree: it imports nothing from paramscope."""
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "oracle.py").read_text()
+    assert "paramscope" not in "\n".join(line for line in source.splitlines()
+                                         if line.lstrip().startswith(("import ", "from ")))
