@@ -13,13 +13,7 @@ from . import oracle
 # each with the fix. Strict, like xfail(strict=True): paramscope must give exactly the wrong placement
 # listed; once it gives the module tree's answer the check fails until the entry is removed.
 # (family, parameter name, the oracle's placement, paramscope's wrong placement, why)
-KNOWN_WRONG: list[tuple[str, str, oracle.Place, oracle.Place, str]] = [
-    ("roberta", "lm_head.decoder.weight", ("heads", "head", None), ("heads", "embedding", None),
-     "untied (tie_word_embeddings false) the LM decoder is a V×H matrix of its own, a head's output layer; "
-     "roberta.py's name rule gives it role embedding because in the tied XLM-R and CamemBERT LM classes the "
-     "same name is the word-embedding matrix. A name rule cannot see the tie: Anatomy.placements must give a "
-     "parameter the embedding role when a tied alias of it is placed as an embedding, then the rule can go."),
-]
+KNOWN_WRONG: list[tuple[str, str, oracle.Place, oracle.Place, str]] = []
 
 
 def assert_matches(config: dict[str, Any], model_class: str, *, buffers: bool = True, **kwargs: Any) -> None:

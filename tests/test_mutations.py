@@ -116,8 +116,8 @@ MUTATIONS = [
      prepend(Rule(r".*relative_attention_bias\.weight", Group.ENCODER, Role.EMBEDDING)), PLACED),
     ("distilbert: attention -> other", "distilbert", DISTILBERT, "DistilBertModel",
      retag(Role.ATTENTION, Role.OTHER, Group.ENCODER), PLACED),
-    ("xlm-roberta: tied lm_head.decoder.weight -> head", "roberta", ROBERTA, "XLMRobertaForMaskedLM",
-     prepend(Rule(r"lm_head\.decoder\.weight", Group.HEADS, Role.HEAD)), PLACED),
+    ("xlm-roberta: tied lm_head.decoder.weight -> embeddings group", "roberta", ROBERTA, "XLMRobertaForMaskedLM",
+     prepend(Rule(r"lm_head\.decoder\.weight", Group.EMBEDDINGS, Role.HEAD)), PLACED),
     # group swaps
     ("t5: encoder <-> decoder", "t5", T5, "T5ForConditionalGeneration",
      remap("group", swap(Group.ENCODER, Group.DECODER)), PLACED),
@@ -193,12 +193,14 @@ def test_patch_reaches_inspect(patch_family) -> None:
     assert a.placements["model.layers.0.mlp.up_proj.weight"].role == Role.ATTENTION
 
 
-def test_known_wrong_is_strict(patch_family) -> None:
-    """exactness.KNOWN_WRONG works like xfail(strict=True): the untied RoBERTa LM decoder passes only while
-    paramscope still places it as listed; fixing the rule without removing the entry fails."""
+def test_known_wrong_is_strict(monkeypatch) -> None:
+    """exactness.KNOWN_WRONG works like xfail(strict=True): an entry whose placement paramscope no longer
+    gives fails the check until it is removed. The untied RoBERTa LM decoder was such an entry (role
+    embedding by name); Anatomy.placements now gives it the head role, so listing it again must fail."""
     untied = {**ROBERTA, "model_type": "roberta", "tie_word_embeddings": False}
     exactness.assert_matches(untied, "RobertaForMaskedLM")
-    patch_family("roberta", prepend(Rule(r"lm_head\.decoder\.weight", Group.HEADS, Role.HEAD)))
+    monkeypatch.setattr(exactness, "KNOWN_WRONG", [
+        ("roberta", "lm_head.decoder.weight", ("heads", "head", None), ("heads", "embedding", None), "was wrong")])
     with pytest.raises(AssertionError, match="KNOWN_WRONG placement changed"):
         exactness.assert_matches(untied, "RobertaForMaskedLM")
 

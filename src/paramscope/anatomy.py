@@ -6,6 +6,7 @@ computes a count of its own, and none of them is imported here but inside the di
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,20 @@ class Anatomy:
     # -- classification ---------------------------------------------------------------------------
     @cached_property
     def placements(self) -> dict[str, Placement]:
-        return {t.name: self.family.place(t.name) for t in self.inventory.tensors}
+        """Group and role of every tensor by its name; one matrix tied to an embedding is an embedding.
+
+        A name cannot see a tie: in XLM-R's LM classes transformers names the word table
+        ``lm_head.decoder.weight`` (the head is built first) and the embeddings' name is the alias, while
+        untied, the same name is a head's own V×H output layer. So a parameter whose alias is placed as an
+        embedding takes the embedding role, in the group its own name gives it.
+        """
+        out = {t.name: self.family.place(t.name) for t in self.inventory.tensors}
+        for t in self.inventory.tensors:
+            if t.kind == Kind.ALIAS and t.tied_to in out and out[t.name].role == Role.EMBEDDING:
+                target = out[t.tied_to]
+                if target.role != Role.EMBEDDING:
+                    out[t.tied_to] = dataclasses.replace(target, role=Role.EMBEDDING, sub=None)
+        return out
 
     @cached_property
     def tree(self) -> tree_mod.Node:

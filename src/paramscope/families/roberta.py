@@ -81,11 +81,10 @@ RULES = (
     *BERT_EMBEDDING_RULES,
     *BERT_LAYER_RULES,
     Rule(r"pooler\.dense\.(weight|bias)", Group.POOLER, Role.POOLER),
-    # The LM decoder's weight is the word-embedding matrix (tied, as in every released checkpoint). In the
-    # XLM-R and CamemBERT LM classes transformers names that one matrix lm_head.decoder.weight (the head
-    # is built first), so it keeps the embedding role there: non-embedding counts stay the same for all
-    # three model types. It stays in the heads group, where transformers puts the name.
-    Rule(r"lm_head\.decoder\.weight", Group.HEADS, Role.EMBEDDING),
+    # The LM decoder's weight: a head's output layer when untied; tied (every released checkpoint), the
+    # XLM-R and CamemBERT LM classes name the word-embedding matrix itself lm_head.decoder.weight (the head
+    # is built first), and Anatomy.placements gives it the embedding role through its alias, in the heads
+    # group where transformers puts the name: non-embedding counts stay the same for all three model types.
     # Heads: everything in them has the head role, the LM head's own layer_norm included.
     Rule(r"lm_head\.(bias|(dense|layer_norm|decoder)\.(weight|bias))", Group.HEADS, Role.HEAD),
     Rule(r"classifier\.(dense|out_proj)\.(weight|bias)", Group.HEADS, Role.HEAD),
