@@ -224,7 +224,7 @@ def test_family_modules_are_indexed_and_loaded_only_when_needed() -> None:
             "print(sorted(m for m in ('paramscope.reconcile', 'paramscope.sources.checkpoint', "
             "'paramscope.sources.module', 'paramscope.render.html') if m in sys.modules))")
     result = _subprocess("-c", code)
-    # _registry is the generated model_type -> module table (data only).
+    # _registry is the generated model_type -> module table (data only); spec holds ``declare``.
     assert result.stdout.split("\n")[:2] == ["['paramscope.families._registry', 'paramscope.families.base', "
-                                             "'paramscope.families.bert', "
-                                             "'paramscope.families.common', 'paramscope.families.generic']", "[]"]
+                                             "'paramscope.families.bert', 'paramscope.families.common', "
+                                             "'paramscope.families.generic', 'paramscope.families.spec']", "[]"]

@@ -23,6 +23,7 @@ from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol
+from .spec import declare
 from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, BERT_LAYER_RULES, FEED_FORWARD, HIDDEN, LABELS,
                      LABEL_AND_DTYPE_FIELDS, LAYERS, TOKEN_TYPES, VOCAB, bert_encoder_layer, check_bert_fields,
                      check_cross_attention, check_heads_divide, check_pad_token, config_dtype, decoder_note,
@@ -372,23 +373,13 @@ PRESETS = (
 )
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="roberta",
     summary="padded positions (514), one token type, the LM head's own transform",
     fields=(*DEFAULTS["roberta"], *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.layer": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=BERT_BUFFERS,
-    infer=infer,
     model_types=MODEL_TYPES,
-    presets=PRESETS,
     default_class_for=lambda cfg: f"{PREFIX[cfg['model_type']]}Model",
 )

@@ -141,3 +141,28 @@ class Spec:
             to_model_layout=self.to_model_layout,
             summary=self.summary,
         )
+
+
+# Hooks a family module defines under these names are its family's, by convention (``declare``).
+_HOOKS = ("resolve", "tensors", "canonical", "notes", "formula_notes", "infer", "hf_shape", "default_class_for",
+          "active_experts", "extra_totals", "to_model_layout", "tree_notes")
+
+
+def declare(namespace: Mapping[str, Any], *, name: str, summary: str, fields: Sequence[str], repeats: Mapping[str, str],
+            **declared: Any) -> Family:
+    """The ``Family`` of a module written by hand, registered by convention rather than field by field.
+
+    ``FAMILY = declare(globals(), name=..., summary=..., fields=..., repeats=...)`` takes ``SYMBOLS``,
+    ``MODEL_CLASSES``, ``RULES``, ``PRESETS`` and ``BASE`` (the default class) from the module, and each hook
+    of ``_HOOKS`` the module itself defines (an imported helper of the same name is not taken); keyword
+    arguments add or override anything else (``buffers``, ``model_types``, a lambda for ``default_class_for``).
+    """
+    module = namespace["__name__"]
+    hooks = {hook: namespace[hook] for hook in _HOOKS
+             if callable(namespace.get(hook)) and getattr(namespace[hook], "__module__", None) == module}
+    record: dict[str, Any] = dict(
+        name=name, summary=summary, fields=tuple(fields), repeats=repeats, symbols=tuple(namespace["SYMBOLS"]),
+        model_classes=tuple(namespace["MODEL_CLASSES"]), default_class=namespace["BASE"],
+        rules=tuple(namespace["RULES"]), presets=tuple(namespace.get("PRESETS", ())), model_types=(name,),
+    )
+    return Family(**{**record, **hooks, **declared})
