@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -51,6 +52,8 @@ def load(spec: Any, *, source: str | None = None) -> LoadedConfig:
             return _read_json(path, text=str(path))
         if path.is_file():
             return _read_json(path, text=text)
+        if path.exists():  # a FIFO, socket or device: never opened (it could block forever)
+            raise ConfigError(f"{text}: not a regular file; pass a config.json, a checkpoint or a preset name")
         if text.endswith(".json"):
             raise ConfigError(f"{text}: no such file; check the path")
         preset = presets.require(text)
@@ -60,7 +63,10 @@ def load(spec: Any, *, source: str | None = None) -> LoadedConfig:
 
 def _read_json(path: Path, *, text: str) -> LoadedConfig:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise ConfigError(f"{text}: not a regular file; pass a config.json")
+        size = info.st_size
         if size > MAX_CONFIG_BYTES:
             raise ConfigError(
                 f"{text}: {size:,} bytes is too large for a config.json (limit {MAX_CONFIG_BYTES:,}); "
@@ -79,6 +85,9 @@ def _read_json(path: Path, *, text: str) -> LoadedConfig:
         raise ConfigError(
             f"{text}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}; fix the file"
         ) from e
+    except ValueError as e:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise ConfigError(f"{text}: a number in it has more digits than any config needs "
+                          f"({_first_line(e)}); fix the file") from e
     if not isinstance(raw, dict):
         raise ConfigError(f"{text}: expected a JSON object of config fields, got {type(raw).__name__}")
     return LoadedConfig(raw, text, None)
@@ -94,7 +103,16 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         parsed = json.loads(value)
     except json.JSONDecodeError:
         parsed = value
+    except RecursionError as e:
+        raise ConfigError(f"--set {key}: the value is nested too deeply; give a number, a string or a small "
+                          "JSON value") from e
+    except ValueError as e:  # more digits than Python converts
+        raise ConfigError(f"--set {key}: the value has more digits than any config needs ({_first_line(e)})") from e
     return key, parsed
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).split(";")[0].splitlines()[0][:120] if str(e) else type(e).__name__
 
 
 def build(
