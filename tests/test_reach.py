@@ -186,10 +186,18 @@ def test_a_config_that_cannot_be_used_still_counts_the_weights(tmp_path: Path) -
     assert a.parameters == paramscope.inspect(tmp_path / "model.safetensors").parameters
     assert any(n.startswith(f"no formula: {tmp_path / 'config.json'}: hidden_size 17 is not a multiple")
                for n in a.inventory.notes)
-    (tmp_path / "config.json").write_text(json.dumps({**config, "model_type": ["bert"]}))
-    b = paramscope.inspect(tmp_path)
-    assert b.parameters == a.parameters and b.inventory.family == "unknown"
-    assert any("model_type must be a string, got list" in n for n in b.inventory.notes)
+    for bad, said in (({"model_type": ["bert"]}, "model_type must be a string, got list"),
+                      ({"architectures": 5}, "architectures must be a list of class names, got int"),
+                      ({"architectures": [{"x": 1}]}, "architectures must be a list of class names, got list")):
+        (tmp_path / "config.json").write_text(json.dumps({**config, **bad}))
+        b = paramscope.inspect(tmp_path)  # the weights are still read, and told BERT by their names
+        assert b.parameters == a.parameters and b.inventory.family == "bert"
+        assert b.reconciliation is not None and b.reconciliation.agrees
+        assert f"the config cannot be used ({tmp_path / 'config.json'}: {said}): the family is told from the " \
+               "tensor names" in b.inventory.notes
+        (tmp_path / "c.json").write_text(json.dumps({**config, **bad}))
+        with pytest.raises(paramscope.ConfigError, match=f"c.json: {said}; fix the config"):
+            paramscope.inspect(tmp_path / "c.json")
 
 
 # -- configs without model_type -------------------------------------------------------------------------

@@ -200,6 +200,11 @@ def _family_and_formula(
     from .errors import ConfigError, UnknownArchitecture
 
     raw = raw or {}
+    problem = families.identity_problem(raw)
+    if problem is not None:  # the weights are still read: told from their names, as without a config
+        notes.append(f"the config cannot be used ({units.safe(label)}: {problem}): the family is told from the "
+                     "tensor names")
+        raw = {}
     declared = options["family"] is not None or raw.get("model_type") is not None or _known_class(raw)
     if declared:
         try:

@@ -66,6 +66,9 @@ def choose(config: Mapping[str, Any], source: str, *, override: str | None = Non
     class ``--model-class`` or ``architectures`` names, else the config's fields. Never BERT by default: a config that names
     neither and whose fields fit no family is an error that names the file and the fix.
     """
+    problem = identity_problem(config)
+    if problem is not None:
+        raise ConfigError(f"{source}: {problem}; fix the config")
     name = override if override is not None else config.get("model_type")
     if name is not None:
         if not isinstance(name, str):
@@ -77,8 +80,6 @@ def choose(config: Mapping[str, Any], source: str, *, override: str | None = Non
                                     f"{', '.join(sorted(MODULES))}")
         return load(module), []
     archs = config.get("architectures") or []
-    if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
-        raise ConfigError(f"{source}: architectures must be a list of class names, got {archs!r}; fix the config")
     if model_class is not None:  # --model-class names a class: its family
         archs = [model_class]
     if archs:
@@ -99,6 +100,17 @@ def choose(config: Mapping[str, Any], source: str, *, override: str | None = Non
     tie = f" (as well as {', '.join(others)}, which read the same fields)" if others else ""
     return fam, [f"the config names no model_type{' and no class paramscope knows' if archs else ''}: read as "
                  f"{fam.name}, whose fields it has{tie}; pass --family to choose another"]
+
+
+def identity_problem(config: Mapping[str, Any]) -> str | None:
+    """What is wrong with the fields that name the model (``model_type``, ``architectures``), or None."""
+    model_type = config.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        return f"model_type must be a string, got {type(model_type).__name__}"
+    archs = config.get("architectures")
+    if archs is not None and (not isinstance(archs, list) or not all(isinstance(a, str) for a in archs)):
+        return f"architectures must be a list of class names, got {type(archs).__name__}"
+    return None
 
 
 def fit_by_fields(config: Mapping[str, Any]) -> tuple[Family, list[str]] | None:
