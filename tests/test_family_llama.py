@@ -278,7 +278,9 @@ def test_inferred_sizes(tmp_path: Path) -> None:
 
 def test_unknown_layer_names_are_not_llama() -> None:
     shapes = {"embeddings.embed_tokens.weight": (10, 8), "decoder.layers.0.self_attn.q_proj.weight": (8, 8),
-              "decoder.layers.0.self_attn.k_proj.weight": (8, 8), "decoder.layers.0.mlp.gate_proj.weight": (4, 8)}
+              "decoder.layers.0.self_attn.k_proj.weight": (8, 8), "decoder.layers.0.mlp.gate_proj.weight": (4, 8),
+              # the layer's norms: which of them a layer has tells the layouts apart (OLMo has none)
+              "decoder.layers.0.input_layernorm.weight": (8,), "decoder.layers.0.post_attention_layernorm.weight": (8,)}
     assert llama.infer(shapes) is not None
     # Qwen3-style q_norm: another architecture, left to its own family (or the generic one).
     assert llama.infer(shapes | {"decoder.layers.0.self_attn.q_norm.weight": (8,)}) is None

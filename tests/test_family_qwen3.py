@@ -167,7 +167,9 @@ def test_checkpoint_saved_by_transformers(tmp_path: Path, model_class: str, extr
 
 def test_llama_does_not_claim_qwen3_names() -> None:
     shapes = {"embeddings.embed_tokens.weight": (10, 8), "decoder.layers.0.self_attn.q_proj.weight": (8, 8),
-              "decoder.layers.0.self_attn.k_proj.weight": (8, 8), "decoder.layers.0.mlp.gate_proj.weight": (4, 8)}
+              "decoder.layers.0.self_attn.k_proj.weight": (8, 8), "decoder.layers.0.mlp.gate_proj.weight": (4, 8),
+              # the layer's norms: which of them a layer has tells the layouts apart (OLMo has none)
+              "decoder.layers.0.input_layernorm.weight": (8,), "decoder.layers.0.post_attention_layernorm.weight": (8,)}
     assert qwen3.FAMILY.infer(shapes) is None  # no q_norm: not Qwen3
     with_norm = shapes | {f"decoder.layers.0.self_attn.{n}_norm.weight": (4,) for n in "qk"}
     assert llama.infer(with_norm) is None

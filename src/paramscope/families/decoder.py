@@ -54,17 +54,21 @@ class Norms(StrEnum):
     PRE = "pre"  # input_layernorm, post_attention_layernorm: before attention and before the MLP (Llama)
     SANDWICH = "sandwich"  # before and after each (Gemma 2, Gemma 3)
     POST = "post"  # after each: post_attention_layernorm, post_feedforward_layernorm (OLMo 2)
+    PARALLEL = "parallel"  # one input_layernorm feeding attention and the MLP side by side (Cohere)
 
 
 class NormKind(StrEnum):
     RMS = "rms"  # a weight of the width
     LAYER = "layer"  # nn.LayerNorm: weight and bias
+    WEIGHT = "weight"  # a LayerNorm with a weight and no bias (Cohere)
+    NONE = "none"  # a LayerNorm with no parameters at all (OLMo)
 
 
 class QkNorm(StrEnum):
     NONE = "none"
     HEAD = "head"  # an RMSNorm of D on each head's queries and keys (Qwen3, Gemma 3)
     FULL = "full"  # over all query (A·D) and key (K·D) channels (OLMo 2)
+    HEADS = "heads"  # a weight per head: [A, D] for queries, [K, D] for keys (Cohere)
 
 
 class Mlp(StrEnum):
@@ -78,10 +82,12 @@ LAYER_NORMS = {
     Norms.SANDWICH: ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
                      "post_feedforward_layernorm"),
     Norms.POST: ("post_attention_layernorm", "post_feedforward_layernorm"),
+    Norms.PARALLEL: ("input_layernorm",),
 }
 _NORM_WORDS = {Norms.PRE: "before attention and before the MLP",
                Norms.SANDWICH: "before and after attention, before and after the MLP",
-               Norms.POST: "after attention and after the MLP"}
+               Norms.POST: "after attention and after the MLP",
+               Norms.PARALLEL: "one, before attention and the MLP, which run side by side"}
 _MLP_NAMES = {Mlp.SWIGLU: ("gate_proj", "up_proj", "down_proj"), Mlp.GATE_UP: ("gate_up_proj", "down_proj"),
               Mlp.PLAIN: ("up_proj", "down_proj")}
 
@@ -151,10 +157,24 @@ class Decoder:
     # Further notes and checks: (resolved config) -> notes; (resolved config, source) -> None or raise.
     notes: Callable[[Mapping[str, Any]], list[str]] = field(default=lambda cfg: [])
     validate: Callable[[dict[str, Any], str], None] = field(default=lambda cfg, source: None)
+    # A config field (``bool | None``, null meaning false) that decides whether the q/k norms exist (Cohere's
+    # use_qk_norm); empty: ``qk_norm`` alone decides.
+    qk_norm_flag: str = ""
+    # The rotary embedding's buffers as (name prefix, length) pairs when not one inv_freq of
+    # ``rotary_size``: Gemma 3 keeps a pair per layer type ("full_attention_", "sliding_attention_").
+    rotary: Callable[[Mapping[str, Any]], list[tuple[str, int]]] | None = None
 
     @property
     def classes(self) -> tuple[str, ...]:
         return tuple(self.prefix + h.suffix for h in self.heads)
+
+    def named(self, suffix: str) -> str:
+        """The class of the heads-table row whose suffix ends with ``suffix`` (Gemma 3's text-only classes
+        are ``Gemma3TextModel`` and ``Gemma3TextForSequenceClassification`` but ``Gemma3ForCausalLM``)."""
+        return next((self.prefix + h.suffix for h in self.heads if h.suffix.endswith(suffix)), self.prefix + suffix)
+
+    def has_qk_norm(self, cfg: Mapping[str, Any]) -> bool:
+        return self.qk_norm != QkNorm.NONE and (not self.qk_norm_flag or bool(cfg[self.qk_norm_flag]))
 
     @property
     def mlp_parts(self) -> tuple[str, ...]:
@@ -204,7 +224,15 @@ def rotary_size(cfg: Mapping[str, Any]) -> int:
     rope_type, factor = _rope(cfg)
     d = cfg["head_dim"]
     rotated = d if rope_type == "default" else int(d * factor)
-    return (rotated + 1) // 2
+    size = (rotated + 1) // 2
+    if rope_type == "longrope" and size == 1:
+        # inv_freq = 1 / (short_factor · base ** (arange(0, dim, 2) / dim)): the factor list broadcasts against
+        # one frequency, so n factors give n (transformers only warns that the list should have dim // 2).
+        params = cfg.get("rope_scaling") or cfg.get("rope_parameters") or {}
+        short = params.get("short_factor") if isinstance(params, Mapping) else None
+        if isinstance(short, list):
+            size = len(short)
+    return size
 
 
 def _alt(names: Sequence[str]) -> str:
@@ -216,7 +244,7 @@ def _alt(names: Sequence[str]) -> str:
 
 
 _LAYER = r"decoder\.layers\.\d+"
-ROTARY = r"decoder\.(layers\.\d+\.self_attn\.)?rotary_emb\.(inv_freq|original_inv_freq)"
+ROTARY = r"decoder\.(layers\.\d+\.self_attn\.)?rotary_emb\.([a-z]+_attention_)?(inv_freq|original_inv_freq)"
 _GROUPS = ("embeddings", "decoder", "final_norm", "heads")
 _TOP = {"embed_tokens": "embeddings", "layers": "decoder", "rotary_emb": "decoder", "norm": "final_norm",
         "lm_head": "heads", "score": "heads", "qa_outputs": "heads"}
@@ -294,7 +322,7 @@ class DecoderFamily(Spec):
             projections += ["q_proj", "k_proj", "v_proj", "o_proj"]
         projections = list(dict.fromkeys(projections))
         attn = "[qkvo]_proj" if projections == ["q_proj", "k_proj", "v_proj", "o_proj"] else _alt(projections)
-        norms = _alt([n for t in types for n in LAYER_NORMS[t.norms]])
+        norms = _alt([n for t in types if t.norm != NormKind.NONE for n in LAYER_NORMS[t.norms]] or ["norm"])
         weight = r"\.(weight|bias)" if any(t.norm == NormKind.LAYER for t in types) else r"\.weight"
         out = [Rule(r"embeddings\.embed_tokens\.weight", Group.EMBEDDINGS, Role.EMBEDDING)]
         if any(t.scaled_embedding for t in types):
@@ -375,6 +403,11 @@ class DecoderFamily(Spec):
         cfg["dtype"] = config_dtype(raw)
         for key in mt.bools[1:]:
             cfg[key] = bool(cfg[key])
+        if mt.qk_norm_flag:  # declared ``bool | None``: null is false
+            flag = cfg.get(mt.qk_norm_flag)
+            if flag is not None and not isinstance(flag, bool):
+                raise ConfigError(f"{source}: {mt.qk_norm_flag} must be true or false, got {flag!r}")
+            cfg[mt.qk_norm_flag] = bool(flag)
         mt.validate(cfg, source)
         return cfg
 
@@ -428,9 +461,14 @@ class DecoderFamily(Spec):
                     return row
         raise unknown_class(cls, self.model_classes)
 
-    def norm(self, name: str, width: Poly, cfg: Mapping[str, Any], mt: Decoder) -> list[Tensor]:
-        out = [tensor(f"{name}.weight", (width,), cfg["dtype"])]
-        return out + [tensor(f"{name}.bias", (width,), cfg["dtype"])] if mt.norm == NormKind.LAYER else out
+    def norm(self, name: str, width: Poly | tuple[Poly, ...], cfg: Mapping[str, Any], mt: Decoder) -> list[Tensor]:
+        """A norm's parameters: none (OLMo's LayerNorm), a weight, or a weight and a bias; ``width`` is a size
+        or a shape (Cohere's per-head q/k norms are [A, D])."""
+        if mt.norm == NormKind.NONE:
+            return []
+        shape = width if isinstance(width, tuple) else (width,)
+        out = [tensor(f"{name}.weight", shape, cfg["dtype"])]
+        return out + [tensor(f"{name}.bias", shape, cfg["dtype"])] if mt.norm == NormKind.LAYER else out
 
     def attention(self, name: str, cfg: Mapping[str, Any], mt: Decoder) -> list[Tensor]:
         H, D = Poly.sym("H"), Poly.sym("D")
@@ -443,8 +481,9 @@ class DecoderFamily(Spec):
             out = [t for proj, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv))
                    for t in linear(f"{name}.{proj}", rows, H, dt, bias=qkv_bias)]
         out += linear(f"{name}.o_proj", H, q, dt, bias=o_bias)
-        if mt.qk_norm != QkNorm.NONE:
-            qn, kn = (D, D) if mt.qk_norm == QkNorm.HEAD else (q, kv)
+        if mt.has_qk_norm(cfg):
+            qn, kn = {QkNorm.HEAD: (D, D), QkNorm.FULL: (q, kv),
+                      QkNorm.HEADS: ((Poly.sym("A"), D), (Poly.sym("K"), D))}[mt.qk_norm]
             out += self.norm(f"{name}.q_norm", qn, cfg, mt) + self.norm(f"{name}.k_norm", kn, cfg, mt)
         return out
 
@@ -480,9 +519,9 @@ class DecoderFamily(Spec):
             out += self.layer(f"{base}layers.{i}", cfg, mt)
         out += self.norm(f"{base}norm", H, cfg, mt)
         # Non-persistent buffers: never in a checkpoint saved by transformers 5, not parameters.
-        rotary = Poly.const(rotary_size(cfg))
-        out += [tensor(f"{base}rotary_emb.inv_freq", (rotary,), "float32", Kind.BUFFER),
-                tensor(f"{base}rotary_emb.original_inv_freq", (rotary,), "float32", Kind.BUFFER)]
+        for prefix, size in mt.rotary(cfg) if mt.rotary else [("", rotary_size(cfg))]:
+            out += [tensor(f"{base}rotary_emb.{prefix}{which}", (Poly.const(size),), "float32", Kind.BUFFER)
+                    for which in ("inv_freq", "original_inv_freq")]
         return out + row.tensors(cfg, base)
 
     # -- notes ---------------------------------------------------------------------------------------
@@ -539,12 +578,24 @@ class DecoderFamily(Spec):
             out.append("attention_bias: all four projections carry a bias")
         elif mt.attention_bias == Bias.ALL:
             out.append("every attention projection carries a bias")
-        rms = mt.norm == NormKind.RMS
-        kind = "RMSNorm: a weight of H and no bias" if rms else "LayerNorm: a weight and a bias of H"
-        per = len(LAYER_NORMS[mt.norms]) * (1 if mt.norm == NormKind.RMS else 2)
-        final = "H" if mt.norm == NormKind.RMS else "2H"
-        out.append(f"norms are {kind}, {per}H per layer ({_NORM_WORDS[mt.norms]}) plus {final} for the final norm")
-        if mt.qk_norm == QkNorm.HEAD:
+        if mt.norm == NormKind.NONE:
+            out.append(f"norms are LayerNorm without a weight or a bias ({_NORM_WORDS[mt.norms]}, and the final "
+                       "norm): no parameters")
+        else:
+            kind = {NormKind.RMS: "RMSNorm: a weight of H and no bias", NormKind.LAYER: "LayerNorm: a weight and a "
+                    "bias of H", NormKind.WEIGHT: "LayerNorm without a bias: a weight of H"}[mt.norm]
+            per = len(LAYER_NORMS[mt.norms]) * (2 if mt.norm == NormKind.LAYER else 1)
+            final = "2H" if mt.norm == NormKind.LAYER else "H"
+            out.append(f"norms are {kind}, {'' if per == 1 else per}H per layer ({_NORM_WORDS[mt.norms]}) plus "
+                       f"{final} for the final norm")
+        if not mt.has_qk_norm(cfg):
+            if mt.qk_norm_flag:
+                out.append(f"{mt.qk_norm_flag} is false: no q_norm or k_norm")
+        elif mt.qk_norm == QkNorm.HEADS:
+            said = f"{mt.qk_norm_flag}: " if mt.qk_norm_flag else ""
+            out.append(f"{said}q_norm and k_norm have a weight per head, A×D and K×D ({a}×{d} and "
+                       f"{k}×{d}), so (A + K)·D per layer")
+        elif mt.qk_norm == QkNorm.HEAD:
             out.append(f"q_norm and k_norm normalise each head's queries and keys: one weight of D = {d} each, "
                        "shared by all heads, 2D per layer")
         elif mt.qk_norm == QkNorm.FULL:
@@ -573,8 +624,14 @@ class DecoderFamily(Spec):
                 out.append("lm_head has its own V×H matrix (tie_word_embeddings false), as large as the embeddings")
         elif model_class.endswith("Model"):
             out.append(f"{model_class} has no lm_head; the ForCausalLM class adds V×H unless the embeddings are tied")
-        out.append("rotary position embeddings have no parameters: inv_freq and original_inv_freq "
-                   f"({rotary_size(cfg)} each, float32) are non-persistent buffers")
+        mt = self.types[cfg["model_type"]]
+        if mt.rotary:
+            pairs = ", ".join(f"{p}inv_freq ({n})" for p, n in mt.rotary(cfg))
+            out.append(f"rotary position embeddings have no parameters: a RoPE per layer type, {pairs or 'none'}, "
+                       "each with its original_inv_freq, float32 non-persistent buffers")
+        else:
+            out.append("rotary position embeddings have no parameters: inv_freq and original_inv_freq "
+                       f"({rotary_size(cfg)} each, float32) are non-persistent buffers")
         if self.types[cfg["model_type"]].scaled_embedding:
             out.append("embed_tokens scales its output by √H: embed_scale is a scalar buffer, not a parameter")
         return out
@@ -590,10 +647,15 @@ class DecoderFamily(Spec):
         """(the names can be this type's, its bias pattern fits the stored biases)."""
         layer = "decoder.layers.0."
         marks = [f"{layer}self_attn.qkv_proj.weight" if mt.fused_qkv else f"{layer}self_attn.q_proj.weight"]
-        if mt.qk_norm != QkNorm.NONE:
+        if mt.qk_norm != QkNorm.NONE and not mt.qk_norm_flag:
             marks.append(f"{layer}self_attn.q_norm.weight")
-        if mt.norms != Norms.PRE:
-            marks.append(f"{layer}{LAYER_NORMS[mt.norms][-1]}.weight")
+        # The layer's norms tell the layouts apart: Cohere has input_layernorm only, OLMo none at all,
+        # Gemma 2 four; a q_norm where the type has none is another type's.
+        norms = {n.split(".")[3] for n in shapes if n.startswith(layer) and n.split(".")[3].endswith("layernorm")}
+        if norms != (set() if mt.norm == NormKind.NONE else set(LAYER_NORMS[mt.norms])):
+            return False, False
+        if mt.qk_norm == QkNorm.NONE and f"{layer}self_attn.q_norm.weight" in shapes:
+            return False, False
         proj = "qkv_proj" if mt.fused_qkv else "q_proj"
         q_bias, o_bias = f"{layer}self_attn.{proj}.bias" in shapes, f"{layer}self_attn.o_proj.bias" in shapes
         bias = {Bias.NONE: not q_bias and not o_bias, Bias.QKV: q_bias and not o_bias, Bias.ALL: q_bias and o_bias,
@@ -634,6 +696,8 @@ class DecoderFamily(Spec):
                 q_rows, kv_rows = q[0], k[0]
             qn = shapes.get(layer + "q_norm.weight")
             known = qn[0] if mt.qk_norm == QkNorm.HEAD and qn and len(qn) == 1 else None
+            if mt.qk_norm == QkNorm.HEADS and qn and len(qn) == 2:
+                known = qn[1]
             found = infer_heads(h, q_rows, kv_rows, hidden_multiple=mt.hidden_multiple, head_dim=known)
             if found is not None:
                 break
@@ -651,6 +715,8 @@ class DecoderFamily(Spec):
                      f"{kv} and {d} (the count depends only on A·D = {q_rows} and K·D = {kv_rows})"]
         if mt.attention_bias == Bias.CONFIG:
             cfg["attention_bias"] = (layer + ("qkv_proj" if mt.fused_qkv else "q_proj") + ".bias") in shapes
+        if mt.qk_norm_flag:
+            cfg[mt.qk_norm_flag] = layer + "q_norm.weight" in shapes
         return cfg, mt, notes
 
     def infer_mlp(self, shapes: Mapping[str, tuple[int, ...]], cfg: dict[str, Any], mt: Decoder,
@@ -669,19 +735,19 @@ class DecoderFamily(Spec):
         """The class from the head's names; a checkpoint without a head is a ForCausalLM with tied embeddings."""
         if "heads.lm_head.weight" in shapes:
             cfg["tie_word_embeddings"] = False  # stored as a tensor of its own (a tied copy is an alias)
-            return mt.prefix + "ForCausalLM"
+            return mt.named("ForCausalLM")
         score = shapes.get("heads.score.weight")
         if score is not None and len(score) == 2:
             cfg["num_labels"] = score[0]
             if "heads.score.bias" in shapes:
-                return mt.prefix + "ForTokenClassification"
-            return mt.prefix + "ForSequenceClassification"
+                return mt.named("ForTokenClassification")
+            return mt.named("ForSequenceClassification")
         if "heads.qa_outputs.weight" in shapes:
-            return mt.prefix + "ForQuestionAnswering"
+            return mt.named("ForQuestionAnswering")
         cfg["tie_word_embeddings"] = True
         notes.append(f"no lm_head in the weights: taken as {mt.prefix}ForCausalLM with tied embeddings (transformers "
                      f"saves a tied lm_head once); a bare {mt.prefix}Model has the same count")
-        return mt.prefix + "ForCausalLM"
+        return mt.named("ForCausalLM")
 
     def infer(self, shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, list[str]] | None:
         """Sizes and class from a checkpoint's canonical names and shapes; None if it is not this layout.
