@@ -114,14 +114,17 @@ def identity_problem(config: Mapping[str, Any]) -> str | None:
 
 
 def fit_by_fields(config: Mapping[str, Any]) -> tuple[Family, list[str]] | None:
-    """The family whose count-changing fields a config has: each field weighs 1/(families that read it);
+    """The family whose count-changing fields a config has: each field weighs 1/(layouts that read it);
     fields only other families read weigh against. At least the four sizes every family reads must be
     present. Families that tie list each other (``FIT_PREFERENCE`` first, then registry order)."""
     fams = list(all_families().values())
-    readers: dict[str, int] = {}
+    # A field's weight counts the layouts that read it, not the families: the decoder-builder families
+    # (Llama, Gemma, Qwen3, ...) share one layout's symbols, and adding one must not tip BERT over Llama.
+    layouts: dict[str, set[tuple[str, ...]]] = {}
     for fam in fams:
         for key in set(fam.fields):
-            readers[key] = readers.get(key, 0) + 1
+            layouts.setdefault(key, set()).add(tuple(s.letter for s in fam.symbols))
+    readers = {key: len(found) for key, found in layouts.items()}
     keys = [k for k in config if k in readers]
     if not {"vocab_size", "hidden_size", "num_hidden_layers"} <= set(keys) and not {"n_embd", "n_layer"} <= set(keys) \
             and not {"d_model", "num_layers"} <= set(keys) and not {"dim", "n_layers"} <= set(keys):
