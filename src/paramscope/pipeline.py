@@ -155,7 +155,8 @@ def _assemble(
         fam = families.family_for(raw_config or {}, config_path or source, override=options["family"])
         inferred = fam.infer(shapes_of(fam)) if fam.infer else None
     else:
-        fam, inferred = families.detect(shapes_of)
+        names = [t.name for t in tensors if t.kind in (Kind.PARAMETER, Kind.BUFFER)]
+        fam, inferred = families.detect(shapes_of, names)  # names: a cheap first probe
     tensors = [dataclasses.replace(t, kind=Kind.BUFFER) if t.kind == Kind.PARAMETER and fam.is_buffer(t.name)
                else t for t in tensors]
     notes = list(notes)
