@@ -52,7 +52,7 @@ class Anatomy:
     # -- classification ---------------------------------------------------------------------------
     @cached_property
     def placements(self) -> dict[str, Placement]:
-        return {t.name: self.family.place(t.name) for t in self.inventory.tensors}
+        return self.family.placements([t.name for t in self.inventory.tensors])
 
     @cached_property
     def tree(self) -> tree_mod.Node:
@@ -72,19 +72,31 @@ class Anatomy:
         return self.inventory.numel(Kind.PARAMETER)
 
     @cached_property
+    def _by_placement(self) -> dict[tuple[Group, Role, Sub | None], int]:
+        """Parameters by (group, role, sub) in one pass; groups, roles and ffn_split add these up."""
+        out: dict[tuple[Group, Role, Sub | None], int] = {}
+        placements = self.placements
+        for t in self.inventory.tensors:
+            if t.kind == Kind.PARAMETER:
+                p = placements[t.name]
+                key = (p.group, p.role, p.sub)
+                out[key] = out.get(key, 0) + t.numel
+        return out
+
+    @cached_property
     def groups(self) -> dict[str, int]:
         out = {str(g): 0 for g in (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM, Group.POOLER,
                                    Group.HEADS)}
-        for t in self.inventory.of_kind(Kind.PARAMETER):
-            g = str(self.placements[t.name].group)
-            out[g] = out.get(g, 0) + t.numel
+        for (group, _, _), n in self._by_placement.items():
+            g = str(group)
+            out[g] = out.get(g, 0) + n
         return out
 
     @cached_property
     def roles(self) -> dict[str, int]:
         out = {str(r): 0 for r in Role}
-        for t in self.inventory.of_kind(Kind.PARAMETER):
-            out[str(self.placements[t.name].role)] += t.numel
+        for (_, role, _), n in self._by_placement.items():
+            out[str(role)] += n
         return out
 
     @cached_property
@@ -110,10 +122,9 @@ class Anatomy:
     def ffn_split(self) -> dict[str, int]:
         """The ffn role split into dense layers, experts and router (mixture-of-experts models)."""
         out = {"dense": 0, str(Sub.EXPERTS): 0, str(Sub.ROUTER): 0}
-        for t in self.inventory.of_kind(Kind.PARAMETER):
-            place = self.placements[t.name]
-            if place.role == Role.FFN:
-                out[str(place.sub) if place.sub else "dense"] += t.numel
+        for (_, role, sub), n in self._by_placement.items():
+            if role == Role.FFN:
+                out[str(sub) if sub else "dense"] += n
         return out
 
     def _active(self) -> dict[str, int]:

@@ -14,7 +14,11 @@ from typing import Iterable
 from .inventory import Kind, Tensor
 
 # Buffers by name in any family: position indices, BatchNorm statistics, rotary frequencies.
-BUFFERS = re.compile(r"(^|.*\.)(position_ids|num_batches_tracked|running_mean|running_var|inv_freq)$")
+BUFFER_NAMES = ("position_ids", "num_batches_tracked", "running_mean", "running_var", "inv_freq")
+BUFFERS = re.compile(rf"(^|.*\.)({'|'.join(BUFFER_NAMES)})$")
+# A name can match BUFFERS only if its last dotted part is one of BUFFER_NAMES (``$`` allows a trailing
+# newline): a set lookup rules out nearly every name before the regex decides.
+_MAYBE = frozenset(BUFFER_NAMES) | frozenset(f"{n}\n" for n in BUFFER_NAMES)
 
 
 def classify(tensors: Iterable[Tensor]) -> list[Tensor]:
@@ -23,7 +27,7 @@ def classify(tensors: Iterable[Tensor]) -> list[Tensor]:
         if t.kind == Kind.PARAMETER:
             if t.dtype == "string":
                 t = dataclasses.replace(t, kind=Kind.OTHER)
-            elif BUFFERS.match(t.name):
+            elif t.name.rpartition(".")[2] in _MAYBE and BUFFERS.match(t.name):
                 t = dataclasses.replace(t, kind=Kind.BUFFER)
         out.append(t)
     return out

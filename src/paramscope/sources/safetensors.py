@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 from pathlib import Path
 
@@ -73,23 +74,51 @@ def read(path: str | os.PathLike[str]) -> tuple[list[Tensor], dict[str, str]]:
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict):
         raise FormatError(f"{p}: __metadata__ is not an object; the file is corrupt")
-    entries: list[tuple[int, int, Tensor]] = []
-    append, prod, ceil = entries.append, math.prod, math.ceil
+    tensors = _fast(header, data_size)
+    if tensors is None:  # something is unusual: every entry checked again, and the first problem said
+        tensors = _checked(p, header, data_size)
+    return tensors, {str(k): str(v) for k, v in meta.items()}
+
+
+def _fast(header: dict[str, object], data_size: int) -> list[Tensor] | None:
+    """The tensors of a well-formed header in data order, in one pass; None at anything unusual (an
+    invalid entry, offsets out of order or overlapping), for :func:`_checked` to say what.
+
+    Offsets checked as they come: each tensor beginning at or after the end of the one before means the
+    header is sorted by (begin, end) and nothing overlaps, which is what :func:`_checked` checks after
+    sorting. Writers keep the header in data order; DeepSeek-V3's 163 headers list 91,991 tensors."""
+    tensors: list[Tensor] = []
+    append, prod, ceil = tensors.append, math.prod, math.ceil
+    shapes: dict[tuple[int, ...], tuple[int, ...]] = {}  # one tuple per distinct shape: they repeat
+    end_prev = 0
     for name, info in header.items():
-        # The common case checked inline (a shard of DeepSeek-V3 holds ~560 entries, the checkpoint 91,991);
-        # anything unusual goes through _entry, which says what is wrong.
         try:
-            shape, (begin, end) = info["shape"], info["data_offsets"]
-            torch_dtype, itemsize = DTYPES[info["dtype"]]
+            shape, (begin, end) = info["shape"], info["data_offsets"]  # type: ignore[index]
+            torch_dtype, itemsize = DTYPES[info["dtype"]]  # type: ignore[index]
         except (TypeError, KeyError, ValueError):
-            append(_entry(p, name, info, data_size))
-            continue
-        if (type(shape) is list and type(begin) is int and type(end) is int and 0 <= begin <= end <= data_size
-                and all(type(d) is int and 0 <= d < 2**53 for d in shape)
-                and end - begin == ceil(prod(shape) * itemsize)):
-            append((begin, end, Tensor(name, tuple(shape), torch_dtype)))
+            return None
+        if type(shape) is not list or type(begin) is not int or type(end) is not int:
+            return None
+        if len(shape) == 2:  # most tensors: checked without a generator
+            rows, cols = shape
+            if type(rows) is not int or type(cols) is not int or not (0 <= rows < 2**53 and 0 <= cols < 2**53):
+                return None
+            numel = rows * cols
+        elif all(type(d) is int and 0 <= d < 2**53 for d in shape):
+            numel = prod(shape)
         else:
-            append(_entry(p, name, info, data_size))
+            return None
+        if not (end_prev <= begin <= end <= data_size and end - begin == ceil(numel * itemsize)):
+            return None
+        end_prev = end
+        t = tuple(shape)
+        append(Tensor(name, shapes.setdefault(t, t), torch_dtype))
+    return tensors
+
+
+def _checked(p: str, header: dict[str, object], data_size: int) -> list[Tensor]:
+    """Every entry checked and the tensors sorted by their offsets; raises at the first problem."""
+    entries = [_entry(p, name, info, data_size) for name, info in header.items()]
     entries.sort(key=_offsets)
     end_prev, name_prev = 0, ""
     for begin, end, t in entries:
@@ -97,7 +126,7 @@ def read(path: str | os.PathLike[str]) -> tuple[list[Tensor], dict[str, str]]:
             raise FormatError(f"{p}: tensor {t.name!r} (bytes {begin}-{end}) overlaps {name_prev!r} "
                               f"(ending at {end_prev}); the file is corrupt")
         end_prev, name_prev = max(end_prev, end), t.name
-    return [t for _, _, t in entries], {str(k): str(v) for k, v in meta.items()}
+    return [t for _, _, t in entries]
 
 
 def _offsets(entry: tuple[int, int, Tensor]) -> tuple[int, int]:
@@ -126,6 +155,11 @@ def _entry(p: str, name: str, info: object, data_size: int) -> tuple[int, int, T
         raise FormatError(f"{p}: tensor {name!r} has {end - begin:,} bytes for shape {shape} of {dtype} "
                           f"({expected:,} expected); the file is corrupt")
     return begin, end, Tensor(name=name, shape=tuple(shape), dtype=torch_dtype)
+
+
+def _natural(name: str) -> list[object]:
+    """Sort key: numbers by value (``shard-2`` before ``shard-10``), the rest as text."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def load_index(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -167,7 +201,11 @@ def read_index(
             names.append(name)
     tensors: list[Tensor] = []
     notes: list[str] = []
-    for shard, names in listed.items():
+    # Shards in file order (model-00001-of-00163, model-00002-...), which is the order of the model's modules,
+    # not in the order the weight_map first names them: Hugging Face sorts it by tensor name, which puts
+    # lm_head's shard first and reads a layer split over two shards back to front.
+    for shard in sorted(listed, key=_natural):
+        names = listed[shard]
         shard_path = p.parent / shard
         if os.sep in shard or "/" in shard or shard in ("", ".", ".."):
             raise FormatError(f"{p}: shard name {shard!r} is not a file name in the index's folder")
@@ -175,8 +213,8 @@ def read_index(
             raise FormatError(f"{p}: missing shard {shard}; copy every shard the index lists into {p.parent}")
         found = reader(shard_path)
         held = {t.name for t in found}
-        absent = [n for n in names if n not in held]
-        if absent:
+        if not held.issuperset(names):
+            absent = [n for n in names if n not in held]
             raise FormatError(f"{p}: {len(absent)} tensor(s) the index puts in {shard} are not there "
                               f"(first: {absent[0]!r}); the index and shards do not belong together")
         if len(held) > len(names):  # every listed name is held, so the rest are extra
