@@ -12,8 +12,8 @@ a template per tensor (:func:`_tensors_text`), and only the rest goes through ``
 from __future__ import annotations
 
 import json
+import os
 import re
-import secrets
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -156,7 +156,7 @@ def _dumps_with_tensors(data: Any, models: Sequence[tuple[dict[str, Any], Anatom
     placeholder there is replaced by :func:`_tensors_text` at the placeholder's indentation."""
     marks = []
     for document, _ in models:
-        mark = f"@paramscope-tensors-{secrets.token_hex(8)}@"
+        mark = f"@paramscope-tensors-{os.urandom(8).hex()}@"  # no input can know it
         document["tensors"] = mark
         marks.append(mark)
     text = dumps(data)
