@@ -6,6 +6,7 @@ computes a count of its own, and none of them is imported here but inside the di
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -75,12 +76,12 @@ class Anatomy:
     def _by_placement(self) -> dict[tuple[Group, Role, Sub | None], int]:
         """Parameters by (group, role, sub) in one pass; groups, roles and ffn_split add these up."""
         out: dict[tuple[Group, Role, Sub | None], int] = {}
-        placements = self.placements
+        placements, prod = self.placements, math.prod
         for t in self.inventory.tensors:
             if t.kind == Kind.PARAMETER:
                 p = placements[t.name]
                 key = (p.group, p.role, p.sub)
-                out[key] = out.get(key, 0) + t.numel
+                out[key] = out.get(key, 0) + prod(t.shape)  # t.numel, without a property call per tensor
         return out
 
     @cached_property

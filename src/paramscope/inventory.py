@@ -82,9 +82,10 @@ class Inventory:
         """(elements, bytes) by kind and dtype, in order of first appearance: one pass over the tensors for
         every total (``numel``, ``nbytes``, ``dtypes``), whatever the number of tensors."""
         out: dict[tuple[Kind, str], tuple[int, int]] = {}
+        prod = math.prod
         for t in self.tensors:
             key = (t.kind, t.dtype)
-            n = t.numel
+            n = prod(t.shape)  # t.numel, without a property call per tensor
             elements, nbytes = out.get(key, (0, 0))
             out[key] = (elements + n, nbytes + math.ceil(n * DTYPE_BYTES.get(t.dtype, 4)))
         return out
