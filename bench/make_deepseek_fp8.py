@@ -4,7 +4,7 @@ Run:  python bench/make_deepseek_fp8.py FOLDER [--no-mtp] [--no-config] [--shard
 
 The folder gets 163 shards ``model-000NN-of-000163.safetensors`` (the release's own spelling, five digits then
 six), ``model.safetensors.index.json`` and ``config.json``. Each shard is the 8-byte header length, the JSON header
-with correct ``data_offsets``, then a hole (``f.truncate(size)``): about 690 GB of apparent size on about 25 MB of
+with correct ``data_offsets``, then a hole (``f.truncate(size)``): about 690 GB of apparent size on about 21 MB of
 disk. Standard library only.
 
 The layout follows DeepSeek-V3's config and README_WEIGHTS.md (deepseek-ai/DeepSeek-V3) and transformers'
