@@ -62,21 +62,21 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str], messa
 
 
 CONFIG_ERRORS = [
-    ("h.json", '{"hidden_size": 770}',
+    ("h.json", '{"model_type": "bert", "hidden_size": 770}',
      "hidden_size 770 is not a multiple of num_attention_heads 12; set hidden_size to a multiple of 12 (e.g. 768) "
      "or change num_attention_heads"),
-    ("n.json", '{"hidden_size": -768}', "hidden_size must be a positive integer, got -768; fix the value"),
-    ("f.json", '{"hidden_size": 76.8}', "hidden_size must be an integer, got 76.8; write it as a whole number"),
-    ("b.json", '{"num_hidden_layers": true}',
+    ("n.json", '{"model_type": "bert", "hidden_size": -768}', "hidden_size must be a positive integer, got -768; fix the value"),
+    ("f.json", '{"model_type": "bert", "hidden_size": 76.8}', "hidden_size must be an integer, got 76.8; write it as a whole number"),
+    ("b.json", '{"model_type": "bert", "num_hidden_layers": true}',
      "num_hidden_layers must be an integer, got True; write it as a whole number"),
-    ("t.json", '{"tie_word_embeddings": "yes"}', "tie_word_embeddings must be true or false, got 'yes'"),
+    ("t.json", '{"model_type": "bert", "tie_word_embeddings": "yes"}', "tie_word_embeddings must be true or false, got 'yes'"),
     ("bad.json", '{"hidden_size": 768,\n',
      "invalid JSON at line 2, column 1: Expecting property name enclosed in double quotes; fix the file"),
     ("list.json", "[1, 2]", "expected a JSON object of config fields, got list"),
     ("bin.json", b"\xff\xfe{}", "not a JSON text (byte 0 is not UTF-8); pass a config.json"),
-    ("x.json", '{"add_cross_attention": true}',
+    ("x.json", '{"model_type": "bert", "add_cross_attention": true}',
      "add_cross_attention needs is_decoder; set is_decoder=true or add_cross_attention=false"),
-    ("p.json", '{"vocab_size": 10, "pad_token_id": 10}',
+    ("p.json", '{"model_type": "bert", "vocab_size": 10, "pad_token_id": 10}',
      "pad_token_id 10 is not a token of the vocabulary (vocab_size 10); set pad_token_id below vocab_size"),
 ]
 
@@ -224,5 +224,7 @@ def test_family_modules_are_indexed_and_loaded_only_when_needed() -> None:
             "print(sorted(m for m in ('paramscope.reconcile', 'paramscope.sources.checkpoint', "
             "'paramscope.sources.module', 'paramscope.render.html') if m in sys.modules))")
     result = _subprocess("-c", code)
-    assert result.stdout.split("\n")[:2] == ["['paramscope.families.base', 'paramscope.families.bert', "
-                                             "'paramscope.families.common', 'paramscope.families.generic']", "[]"]
+    # _registry is the generated model_type -> module table (data only); spec holds ``declare``.
+    assert result.stdout.split("\n")[:2] == ["['paramscope.families._registry', 'paramscope.families.base', "
+                                             "'paramscope.families.bert', 'paramscope.families.common', "
+                                             "'paramscope.families.generic', 'paramscope.families.spec']", "[]"]

@@ -54,6 +54,23 @@ def test_an_architecture_no_family_knows(tmp_path: Path, capsys) -> None:
     path.write_text(json.dumps({"architectures": ["FooForBar"]}))
     assert cli.main([str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {path}: architecture 'FooForBar' is not supported yet; supported families: ")
-    assert "bert" in err.split("supported families: ")[1].split(" (pass")[0].split(", ")
+    assert err.startswith(f"error: {path}: architecture 'FooForBar' is not supported yet and the config names no "
+                          "model_type, and its fields fit no family; add model_type, or pass --family with one of ")
+    assert "bert" in err.split("supported families: ")[1].rstrip(")\n").split(", ")
     assert err.count("\n") == 1
+
+
+def test_an_encoder_decoder_is_grouped_by_its_structure(tmp_path: Path) -> None:
+    """BART built on the meta device: the decoder's cross-attention is the decoder's (the old generic
+    patterns put it in the encoder), every tensor classified."""
+    from .zoo import ZOO
+
+    cls, fields = ZOO["bart"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "bart", "architectures": [cls], **fields}))
+    a = paramscope.inspect(path)
+    assert a.parameters == oracle.build({"model_type": "bart", **fields}, cls).total
+    place = a.placements["model.decoder.layers.1.encoder_attn.q_proj.weight"]
+    assert (str(place.group), str(place.role)) == ("decoder", "attention")
+    assert str(a.placements["model.encoder.layers.1.fc1.weight"].group) == "encoder"
+    assert a.totals["unclassified"] == 0

@@ -6,6 +6,7 @@ computes a count of its own, and none of them is imported here but inside the di
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,14 @@ from .symbolic import Formula, Term
 if TYPE_CHECKING:  # reconcile is imported only when a checkpoint is reconciled
     from .reconcile import Reconciliation
 
+
+
+# Shown with 0 too, so that every model's tables have the same rows; other groups and roles (towers of a
+# multimodal model, state-space mixers) appear only where they have parameters.
+ALWAYS_SHOWN_GROUPS = frozenset(str(g) for g in (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM,
+                                                 Group.POOLER, Group.HEADS))
+ALWAYS_SHOWN_ROLES = frozenset(str(r) for r in (Role.EMBEDDING, Role.ATTENTION, Role.FFN, Role.NORM, Role.POOLER,
+                                                Role.HEAD, Role.OTHER))
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,20 @@ class Anatomy:
     # -- classification ---------------------------------------------------------------------------
     @cached_property
     def placements(self) -> dict[str, Placement]:
-        return self.family.placements([t.name for t in self.inventory.tensors])
+        """Group and role of every tensor by its name; one matrix tied to an embedding is an embedding.
+
+        A name cannot see a tie: in XLM-R's LM classes transformers names the word table
+        ``lm_head.decoder.weight`` (the head is built first) and the embeddings' name is the alias, while
+        untied, the same name is a head's own V×H output layer. So a parameter whose alias is placed as an
+        embedding takes the embedding role, in the group its own name gives it.
+        """
+        out = self.family.place_all([t.name for t in self.inventory.tensors])  # all names at once: see there
+        for t in self.inventory.tensors:
+            if t.kind == Kind.ALIAS and t.tied_to in out and out[t.name].role == Role.EMBEDDING:
+                target = out[t.tied_to]
+                if target.role != Role.EMBEDDING:
+                    out[t.tied_to] = dataclasses.replace(target, role=Role.EMBEDDING, sub=None)
+        return out
 
     @cached_property
     def tree(self) -> tree_mod.Node:
@@ -86,19 +108,24 @@ class Anatomy:
 
     @cached_property
     def groups(self) -> dict[str, int]:
-        out = {str(g): 0 for g in (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM, Group.POOLER,
-                                   Group.HEADS)}
+        """Parameters by group: the six common groups always, any other (towers, unclassified) when it has
+        parameters, in the tree's order."""
+        counts: dict[str, int] = {}
         for (group, _, _), n in self._by_placement.items():
             g = str(group)
-            out[g] = out.get(g, 0) + n
-        return out
+            counts[g] = counts.get(g, 0) + n
+        order = [str(g) for g in tree_mod.GROUP_ORDER] + sorted(set(counts) - {str(g) for g in tree_mod.GROUP_ORDER})
+        return {g: counts.get(g, 0) for g in order if g in ALWAYS_SHOWN_GROUPS or counts.get(g)}
 
     @cached_property
     def roles(self) -> dict[str, int]:
-        out = {str(r): 0 for r in Role}
+        """Parameters by role: the seven common roles always, a role added for fewer models (a state-space
+        mixer, a convolutional front-end) only when it has parameters; in the order of ``Role``."""
+        counts: dict[str, int] = {}
         for (_, role, _), n in self._by_placement.items():
-            out[str(role)] += n
-        return out
+            r = str(role)
+            counts[r] = counts.get(r, 0) + n
+        return {str(r): counts.get(str(r), 0) for r in Role if r in ALWAYS_SHOWN_ROLES or counts.get(str(r))}
 
     @cached_property
     def totals(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from .errors import ParamscopeError
 
 COMMANDS = ("show", "compare", "check", "presets", "report", "plot")
 EXIT_BAD_INPUT = 2
+MAX_ERROR_CHARS = 2000  # an error line longer than this is shortened in the middle
 EXIT_DISAGREES = 1  # check: the checkpoint does not load as the config's model
 
 
@@ -49,11 +50,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _model_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
+    from .families import MODULES  # the registry: help lists what the family specs declare
+
     p.add_argument("--model-class", metavar="CLASS",
-                   help="e.g. BertForPreTraining; default: the config's architectures[0], else BertModel "
-                        "(presets: BertModel)")
-    p.add_argument("--family", help="architecture family, when the config does not say (bert)")
-    p.add_argument("--no-pooler", action="store_true", help="BertModel built with add_pooling_layer=False")
+                   help="e.g. BertForPreTraining, LlamaForCausalLM; default: the config's architectures[0] when "
+                        "its family has a formula for it, else the class a checkpoint's weights show, else the "
+                        "family's default (presets: the released model's class)")
+    p.add_argument("--family", metavar="MODEL_TYPE",
+                   help="read the config or checkpoint as this model type when it does not say (or says "
+                        f"otherwise): {', '.join(sorted(MODULES))}")
+    p.add_argument("--no-pooler", action="store_true",
+                   help="encoders with a pooler (BertModel, ...) built with add_pooling_layer=False")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="what-if: change a config field (repeatable), e.g. --set vocab_size=21128")
     if output:
@@ -75,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="one model: tree by component, roles, memory",
                           description="Count a model's parameters from a preset, config.json or folder.")
-    show.add_argument("model", help="preset name (see 'paramscope presets'), config.json, or a folder with one")
+    show.add_argument("model", help="preset name (see 'paramscope presets'), config.json, a checkpoint file "
+                                    "(safetensors, PyTorch, TensorFlow) or a model folder")
     show.add_argument("--formula", action="store_true", help="closed-form formulas, symbolic and with numbers")
     show.add_argument("--tensors", action="store_true", help="every tensor: name, shape, count, group, role")
     show.add_argument("--depth", type=int, default=2, metavar="N",
@@ -84,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="several models side by side",
                              description="Compare models by group and role, counts and shares.")
-    compare.add_argument("models", nargs="+", help="preset names or config paths")
+    compare.add_argument("models", nargs="+", help="preset names, config.json files, checkpoints or folders")
     _model_options(compare)
 
     check = sub.add_parser("check", help="reconcile a checkpoint with a config; exit 1 when they disagree",
@@ -261,8 +269,16 @@ def run(argv: Sequence[str]) -> str:
         config, target = (args.first, args.checkpoint) if args.checkpoint else (None, args.first)
         a = _inspect(target, args, config=config)
         if a.reconciliation is None:
-            raise UsageError(f"{target}: nothing to reconcile with; pass a config first: "
-                             f"paramscope check CONFIG {target}")
+            from . import units
+
+            why = next((n for n in a.inventory.notes if "has no formula in paramscope" in n
+                        or n.startswith(("no formula:", "the config cannot be used"))), None)
+            if why is not None:  # the weights were read, but no family has a formula for them
+                raise UsageError(f"{units.safe(target)}: cannot check: {why.split(':')[0]} "
+                                 f"({units.count(a.parameters)} parameters read); 'paramscope show "
+                                 f"{units.safe(target)}' counts and groups them")
+            raise UsageError(f"{units.safe(target)}: nothing to reconcile with; pass a config first: "
+                             f"paramscope check CONFIG {units.safe(target)}")
         out = json_out.show(a) if fmt == Format.JSON else draw(views.check(a))
         return out if a.reconciliation.agrees else Disagreement(out)
 
@@ -294,7 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         out = run(sys.argv[1:] if argv is None else argv)
     except ParamscopeError as e:
-        print(f"error: {e}", file=sys.stderr)
+        from . import units
+
+        # One line whatever the message holds: text from files is escaped, a runaway message shortened.
+        print(f"error: {units.shorten_middle(units.safe(str(e)), MAX_ERROR_CHARS)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

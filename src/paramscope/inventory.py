@@ -23,13 +23,16 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
-# Bytes per element by dtype name (torch spelling; safetensors/numpy names map onto these).
-DTYPE_BYTES: Mapping[str, float] = {
-    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1,
-    "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1, "bool": 1,
-    "uint16": 2, "uint32": 4, "uint64": 8, "complex64": 8, "complex128": 16, "float8_e8m0fnu": 1,
-    "float4_e2m1fn_x2": 0.5, "float6_e2m3": 0.75, "float6_e3m2": 0.75, "string": 0,
+# Bits per element by dtype name (torch spelling; safetensors/numpy names map onto these). Bits, not bytes,
+# so that sub-byte types (F4: 4 bits, F6: 6) stay integer arithmetic: no float can overflow or round.
+DTYPE_BITS: Mapping[str, int] = {
+    "float64": 64, "float32": 32, "float16": 16, "bfloat16": 16, "float8_e4m3fn": 8, "float8_e5m2": 8,
+    "int64": 64, "int32": 32, "int16": 16, "int8": 8, "uint8": 8, "bool": 8,
+    "uint16": 16, "uint32": 32, "uint64": 64, "complex64": 64, "complex128": 128, "float8_e8m0fnu": 8,
+    "float4_e2m1fn_x2": 4, "float6_e2m3": 6, "float6_e3m2": 6, "string": 0,
 }
+# Bytes per element, for readers that think in bytes (sub-byte types as fractions).
+DTYPE_BYTES: Mapping[str, float] = {k: v / 8 for k, v in DTYPE_BITS.items()}
 
 
 @dataclass(frozen=True, slots=True)  # slots: a checkpoint may hold 100,000 of them (DeepSeek-V3: 91,991)
@@ -50,7 +53,8 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return math.ceil(self.numel * DTYPE_BYTES.get(self.dtype, 4))
+        """Exact bytes of the data, rounded up to a whole byte (an unknown dtype counts 4 bytes)."""
+        return -(-self.numel * DTYPE_BITS.get(self.dtype, 32) // 8)
 
     @property
     def numel_expr(self) -> Poly | None:
@@ -87,7 +91,7 @@ class Inventory:
             key = (t.kind, t.dtype)
             n = prod(t.shape)  # t.numel, without a property call per tensor
             elements, nbytes = out.get(key, (0, 0))
-            out[key] = (elements + n, nbytes + math.ceil(n * DTYPE_BYTES.get(t.dtype, 4)))
+            out[key] = (elements + n, nbytes - (-n * DTYPE_BITS.get(t.dtype, 32) // 8))  # as Tensor.nbytes
         return out
 
     def numel(self, kind: Kind = Kind.PARAMETER) -> int:

@@ -13,8 +13,9 @@ from typing import Iterable
 
 from .inventory import Kind, Tensor
 
-# Buffers by name in any family: position indices, BatchNorm statistics, rotary frequencies.
-BUFFER_NAMES = ("position_ids", "num_batches_tracked", "running_mean", "running_var", "inv_freq")
+# Buffers by name in any family: position indices, BatchNorm statistics, rotary frequencies, and BART's
+# (mBART's, Marian's, PEGASUS's) final_logits_bias, a registered buffer that checkpoints store.
+BUFFER_NAMES = ("position_ids", "num_batches_tracked", "running_mean", "running_var", "inv_freq", "final_logits_bias")
 BUFFERS = re.compile(rf"(^|.*\.)({'|'.join(BUFFER_NAMES)})$")
 # A name can match BUFFERS only if its last dotted part is one of BUFFER_NAMES (``$`` allows a trailing
 # newline): a set lookup rules out nearly every name before the regex decides.

@@ -14,8 +14,8 @@ from .families.base import Family, Group, Placement
 from .inventory import Inventory, Kind, Tensor
 from .symbolic import Formula, Poly, Term
 
-GROUP_ORDER = (Group.EMBEDDINGS, Group.ENCODER, Group.DECODER, Group.FINAL_NORM, Group.POOLER, Group.HEADS,
-               Group.UNCLASSIFIED)
+GROUP_ORDER = (Group.VISION, Group.AUDIO, Group.PROJECTOR, Group.EMBEDDINGS, Group.ENCODER, Group.DECODER,
+               Group.FINAL_NORM, Group.POOLER, Group.HEADS, Group.UNCLASSIFIED)
 
 
 @dataclass(slots=True)

@@ -47,9 +47,36 @@ def share(part: int, whole: int) -> str:
     return f"{value:.1f}%"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters that must never reach a terminal, a spreadsheet or a page as they are: C0 controls, DEL, C1
+# controls; bidi marks, embeddings, overrides and isolates (U+061C, U+200E-200F, U+202A-202E, U+2066-2069:
+# "Trojan Source", CVE-2021-42574); zero-width characters and the BOM (U+200B-200D, U+2060, U+FEFF); the
+# line and paragraph separators U+2028-2029; lone surrogates (U+D800-DFFF, which no encoder can write).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def safe(text: str) -> str:
-    """Names come from files: show control characters escaped, never sent to the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text from a file or a command line, shown: every unsafe character as a visible escape.
+
+    The one escaping policy: tables, error lines, notes, CSV, Markdown and the HTML report all go through
+    it (JSON has its own escaping). ``safe("a\x1b[2Jb\u202e")`` -> ``a\\x1b[2Jb\\u202e``.
+    """
+    return _UNSAFE.sub(_visible, text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """A foreign message (e.g. transformers' exception text) cut to ``limit`` characters, escaped."""
+    text = safe(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """Keep the start and the end (where a message says its fix), drop the middle."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    return text[:head] + " … " + text[-(limit - head - 3):]

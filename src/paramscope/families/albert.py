@@ -24,6 +24,7 @@ from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .spec import declare
 from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, FEED_FORWARD, HIDDEN, LABELS, LABEL_AND_DTYPE_FIELDS,
                      POSITIONS, TOKEN_TYPES, VOCAB, bert_embeddings, bert_task_head, check_heads_divide,
                      check_model_class, check_pad_token, config_dtype, guess_heads, heads_note, id_buffers,
@@ -395,25 +396,14 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
     return out
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="albert",
+    summary=("factorised embeddings (E, then E→H), one layer group shared by all L layers, counted once, "
+             "with `unshared_parameters`"),
     fields=(*DEFAULTS, *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     # No runs: the G groups are distinct weights, each shown with the layers that use it (tree_notes);
     # G = N = 1 in every release, so the encoder is one row, the shared layer.
     repeats={},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=BERT_BUFFERS,
-    infer=infer,
-    model_types=("albert",),
-    presets=PRESETS,
-    extra_totals=extra_totals,
-    tree_notes=tree_notes,
 )

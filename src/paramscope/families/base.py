@@ -26,6 +26,11 @@ class Group(StrEnum):
     POOLER = "pooler"
     HEADS = "heads"
     UNCLASSIFIED = "unclassified"
+    # A multimodal model's towers and the projector joining them to the text model, each with its own
+    # embeddings, layers and norms below it (llava, gemma3, qwen2_5_vl, clip).
+    VISION = "vision_tower"
+    AUDIO = "audio_tower"
+    PROJECTOR = "projector"
 
 
 # Within the ffn role, mixture-of-experts layers split into experts and router (``Rule.sub``).
@@ -41,6 +46,8 @@ class Role(StrEnum):
     NORM = "norm"
     POOLER = "pooler"
     HEAD = "head"
+    SSM = "ssm"  # a state-space or linear-attention mixer (Mamba, Jamba's Mamba layers, Qwen3-Next's linear attention)
+    CONV = "conv"  # a convolutional front-end (wav2vec2's feature encoder, Whisper's conv1/conv2)
     OTHER = "other"
 
 
@@ -155,6 +162,8 @@ class Family:
     to_model_layout: Callable[[list[Tensor]], list[Tensor]] | None = None
     # Notes on tree nodes by module path (e.g. a shared layer group): (resolved config) -> {path: note}.
     tree_notes: Callable[[Mapping[str, Any]], dict[str, str]] = field(default=lambda cfg: {})
+    # One line for the README's families table and the registry: what the formula shows.
+    summary: str = ""
 
     def is_buffer(self, name: str) -> bool:
         return self.buffers is not None and re.fullmatch(self.buffers, self.canonical(name)) is not None
@@ -182,10 +191,13 @@ class Family:
             return Placement(rule.group, rule.role, path, leaf, rule.sub)
         return Placement(Group.UNCLASSIFIED, Role.OTHER, module, leaf)
 
-    def placements(self, names: Iterable[str]) -> dict[str, Placement]:
+    def place_all(self, names: Iterable[str]) -> dict[str, Placement]:
         """``{name: self.place(name)}`` for many names at once, sharing what repeats: each module path is
         split once and its parts interned, so 91,991 placements of DeepSeek-V3 hold a few hundred strings
-        and one path tuple per module instead of six strings and a tuple per tensor."""
+        and one path tuple per module instead of six strings and a tuple per tensor. A family that places
+        names its own way (its own ``place``) is asked name by name."""
+        if type(self).place is not Family.place:
+            return {name: self.place(name) for name in names}
         canonical, first = self.canonical, self.first_rule
         strings: dict[str, str] = {}
         paths: dict[tuple[str, int], tuple[str, ...]] = {}  # (module, id of the rule) -> path

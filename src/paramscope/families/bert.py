@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from ..inventory import Tensor
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule
+from .spec import declare
 from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, BERT_LAYER_RULES, FEED_FORWARD, HIDDEN, LABELS,
                      LABEL_AND_DTYPE_FIELDS, LAYERS, POSITIONS, TOKEN_TYPES, VOCAB, bert_embeddings,
                      bert_encoder_layer, bert_lm_head, bert_task_head, check_bert_fields, check_cross_attention,
@@ -220,20 +221,11 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
     return out
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="bert",
+    summary="the article's three parts, corrected; tied MLM decoder; cross-attention; BertModel's pooler optional",
     fields=(*DEFAULTS, *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.layer": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=BERT_BUFFERS,
-    infer=infer,
-    hf_shape=hf_shape,
 )

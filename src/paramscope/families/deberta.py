@@ -35,6 +35,7 @@ from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .spec import declare
 from .common import (FEED_FORWARD, HIDDEN, LABELS, LABEL_AND_DTYPE_FIELDS, LAYERS, POSITIONS, TOKEN_TYPES, VOCAB,
                      bert_lm_head, bert_task_head, check_bert_fields, check_heads_divide, check_model_class,
                      check_pad_token, config_dtype, count_layers, guess_heads, heads_note, id_buffers, linear, norm,
@@ -573,22 +574,11 @@ PRESETS = (
 )
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="deberta-v2",
+    summary="relative positions (buckets, shared keys), optional absolute positions, ConvLayer",
     fields=(*DEFAULTS, *DERIVED, *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.layer": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=r"embeddings\.position_ids",
-    infer=infer,
-    model_types=("deberta-v2",),
-    presets=PRESETS,
-    tree_notes=tree_notes,
 )

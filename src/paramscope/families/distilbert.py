@@ -19,6 +19,7 @@ from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .spec import declare
 from .common import (LABELS, LABEL_AND_DTYPE_FIELDS, POSITIONS, VOCAB, check_heads_divide, check_model_class,
                      check_pad_token, config_dtype, count_layers, guess_heads, heads_note, id_buffers,
                      infer_embedding_tables, linear, norm, num_labels, tensor, tied_projection, with_defaults)
@@ -286,21 +287,11 @@ PRESETS = (
 )
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="distilbert",
+    summary="no token types, no pooler, its own config names",
     fields=(*DEFAULTS, *ALIASES, *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.layer": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=r"embeddings\.position_ids",
-    infer=infer,
-    model_types=("distilbert",),
-    presets=PRESETS,
 )

@@ -19,6 +19,7 @@ from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol
+from .spec import declare
 from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, BERT_FLAGS, BERT_LAYER_RULES, FEED_FORWARD, HIDDEN, LABELS,
                      LABEL_AND_DTYPE_FIELDS, LAYERS, POSITIONS, TOKEN_TYPES, VOCAB, bert_embeddings,
                      bert_encoder_layer, check_bert_fields, check_cross_attention, check_heads_divide,
@@ -302,21 +303,11 @@ PRESETS = (
 )
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="electra",
+    summary="embedding_size with a projection; discriminator and generator heads",
     fields=(*DEFAULTS, "summary_proj_to_labels", *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.layer": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=BERT_BUFFERS,
-    infer=infer,
-    model_types=("electra",),
-    presets=PRESETS,
 )

@@ -1,78 +1,83 @@
-"""Checkpoints of no known family: counted exactly, grouped by generic name patterns.
+"""Checkpoints of no known family: counted exactly, grouped by the name table of ``families/names.py``.
 
-The group comes from the structure of the name (a numbered block is a layer: encoder when the name says
-so, else decoder, as in most unknown models today), the role from keywords; a name matching no pattern
-is unclassified, never dropped. There is no formula: the sizes are not known.
+Where a name alone cannot say its group (is ``model.layers.3`` an encoder's layer or a decoder's? is
+``vision_model`` a tower or the whole model?), the whole checkpoint decides: the pipeline calls
+``family_for_names(names, model_type)`` once per inventory and uses the family it returns. ``GENERIC``
+itself places one name at a time (an unnamed stack is then a decoder, as in most unknown models). A name
+matching no pattern is unclassified, never dropped. There is no formula: the sizes are not known.
+
+The table module is imported on first use, so that counting a known family does not pay for it.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
 
-from .base import Family, Group, Role, Rule, Sub
-
-_BLOCK = re.compile(r"(^|[./])(layers?|h|blocks?|block)[./]\d+[./]")
-_EMBED = r"(embed|wte|wpe|word_embeddings|position_embeddings|tok_embeddings|shared\.weight)"
-_NORM = r"(norm|ln_?\w*|layernorm|LayerNorm)"
-_HEAD = r"(lm_head|classifier|score|qa_outputs|(^|[./])head|^output\.weight)"
+from .base import Family, Placement
 
 
-_STRUCTURE = re.compile(r"(layers?|h|blocks?|block|encoder|decoder|lm_head|head|norm|ln_f|embed\w*|wte|wpe)$")
+def _canonical(placement: Placement) -> str:
+    return ".".join((str(placement.group), *placement.path, placement.leaf))
 
 
 def canonical(name: str) -> str:
-    """Prefix the name with its structural group, so that rules can say group and role together.
+    """The name prefixed with its group, path as placed: ``model.layers.0.mlp.up_proj.weight`` ->
+    ``decoder.layers.0.mlp.up_proj.weight``; an unclassified name keeps its own (``unclassified.stray``)."""
+    from . import names
 
-    A base-model prefix (``model.``, ``transformer.``, ``gpt_neox.``) is dropped from the path.
-    """
-    parts = name.replace("/", ".").split(".")
-    if len(parts) >= 3 and not _STRUCTURE.match(parts[0]):
-        name = ".".join(parts[1:])
-    lowered = name.lower()
-    if _BLOCK.search(name):
-        group = "encoder" if "encoder" in lowered else "decoder"
-    elif re.search(_EMBED, name):
-        group = "embeddings"
-    elif re.search(_HEAD, name):
-        group = "heads"
-    elif re.search(_NORM, name, re.I):
-        group = "final_norm"
-    else:
-        return name.replace("/", ".")  # no group: unclassified, shown by its own name
-    return f"{group}.{name.replace('/', '.')}"
+    return _canonical(names.place_alone(name))
 
 
-def _layer_rules(group: Group) -> list[Rule]:
-    g = str(group)
-    return [
-        Rule(rf"{g}\..*experts?\..*", group, Role.FFN, Sub.EXPERTS),
-        Rule(rf"{g}\..*(router|block_sparse_moe\.gate|moe\.gate|mlp\.gate)\..*", group, Role.FFN, Sub.ROUTER),
-        Rule(rf"{g}\..*(?i:norm|ln_?\d|ln_\w+).*", group, Role.NORM),
-        Rule(rf"{g}\..*(attn|attention|q_proj|k_proj|v_proj|o_proj|qkv|query|key|value|wq|wk|wv)\b.*", group,
-             Role.ATTENTION),
-        Rule(rf"{g}\..*(mlp|ffn|feed_forward|fc1|fc2|fc_in|fc_out|gate_proj|up_proj|down_proj|w1|w2|w3|"
-             rf"intermediate|dense_h_to_4h|dense_4h_to_h|wi|wo)\b.*", group, Role.FFN),
-    ]
+@dataclass(frozen=True)
+class GenericFamily(Family):
+    """The fallback family; ``for_names`` gives one that knows a checkpoint's whole set of names."""
+
+    placements: Mapping[str, Placement] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    model_type: str | None = None
+
+    def place(self, name: str) -> Placement:
+        found = self.placements.get(name)
+        if found is not None:
+            return found
+        from . import names
+
+        return names.place_alone(name, self.model_type)
+
+    def for_names(self, tensor_names: Iterable[str], model_type: str | None = None) -> GenericFamily:
+        """This family, with every name of one checkpoint placed by the name table in one pass."""
+        from . import names
+
+        placements = names.classify(tensor_names, model_type)
+
+        def canonical_name(name: str) -> str:
+            found = placements.get(name)
+            return _canonical(found) if found is not None else canonical(name)
+
+        return dataclasses.replace(self, placements=placements, model_type=model_type, canonical=canonical_name)
 
 
-RULES = (
-    Rule(r"embeddings\..*(?i:norm).*", Group.EMBEDDINGS, Role.NORM),
-    Rule(r"embeddings\..*", Group.EMBEDDINGS, Role.EMBEDDING),
-    *_layer_rules(Group.ENCODER),
-    *_layer_rules(Group.DECODER),
-    Rule(r"final_norm\..*", Group.FINAL_NORM, Role.NORM),
-    Rule(r"heads\..*", Group.HEADS, Role.HEAD),
-)
-
-GENERIC = Family(
+GENERIC = GenericFamily(
     name="unknown",
     fields=(),
     symbols=(),
     model_classes=(),
     default_class="unknown",
-    rules=RULES,
+    rules=(),  # placement is the name table's (``place``), not a list of rules
     repeats={"*": ""},  # any numbered container collapses into runs of identical blocks
     resolve=lambda raw, source: dict(raw),
     tensors=lambda cfg, cls, options: [],
     canonical=canonical,
 )
+
+
+def family_for_names(tensor_names: Iterable[str], model_type: str | None = None) -> GenericFamily:
+    """The generic family for one checkpoint: ``family_for_names(names, config.get("model_type"))``.
+
+    >>> fam = family_for_names(["model.layers.0.self_attn.q_proj.weight", "model.embeddings.norm.weight"],
+    ...                        "modernbert")
+    >>> str(fam.place("model.layers.0.self_attn.q_proj.weight").group)
+    'encoder'
+    """
+    return GENERIC.for_names(tensor_names, model_type)

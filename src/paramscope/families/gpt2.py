@@ -25,6 +25,7 @@ from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .spec import declare
 from .common import (LABELS, LABEL_AND_DTYPE_FIELDS, VOCAB, check_heads_divide, check_model_class, config_dtype,
                      guess_heads, heads_note, linear, norm, num_labels, tensor)
 
@@ -401,22 +402,11 @@ PRESETS = (
 )
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="gpt2",
+    summary="fused c_attn, Conv1D weights [in, out], lm_head tied to wte",
     fields=(*DEFAULTS, *ALIASES, *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"decoder.h": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=BUFFERS,
-    infer=infer,
-    hf_shape=hf_shape,
-    model_types=("gpt2",),
-    presets=PRESETS,
 )

@@ -21,37 +21,17 @@ from ..errors import ConfigError
 from ..inventory import Tensor
 from ..presets import Preset
 from ..symbolic import Poly
-from .base import Family, Group, Role, Rule, Sub, Symbol
-from . import common, llama
-from .llama import ModelType
+from .base import Group, Role, Rule, Sub, Symbol
+from .common import tensor
+from .decoder import COMMON_DEFAULTS, SYMBOLS as DECODER_SYMBOLS, Decoder, DecoderFamily, HeadDim
 
-# E before H so that the experts read 3EHI and the router EH.
-SYMBOLS = llama.SYMBOLS[:1] + (Symbol("E", "num_local_experts", "experts per layer"),) + llama.SYMBOLS[1:]
-
-MIXTRAL = ModelType(
+MIXTRAL = Decoder(
     "mixtral", "Mixtral", "MixtralConfig",
-    {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
-     "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None, "pad_token_id": None,
-     "tie_word_embeddings": False, "num_local_experts": 8, "num_experts_per_tok": 2},
-    frozenset({"head_dim", "pad_token_id"}), "or", "none")
-TYPES = {"mixtral": MIXTRAL}
+    {**COMMON_DEFAULTS, "intermediate_size": 14336, "num_key_value_heads": 8, "head_dim": None,
+     "num_local_experts": 8, "num_experts_per_tok": 2},
+    frozenset({"head_dim", "pad_token_id"}), HeadDim.OR)
 MODEL_CLASSES = MIXTRAL.classes
-
 _LAYER = r"decoder\.layers\.\d+"
-RULES = llama.COMMON_RULES + (
-    Rule(rf"{_LAYER}\.mlp\.gate\.weight", Group.DECODER, Role.FFN, Sub.ROUTER),
-    Rule(rf"{_LAYER}\.mlp\.experts\.(gate_up_proj|down_proj)", Group.DECODER, Role.FFN, Sub.EXPERTS),
-    # The checkpoint layout: one w1 (gate), w2 (down), w3 (up) per expert.
-    Rule(rf"{_LAYER}\.mlp\.experts\.\d+\.w[123]\.weight", Group.DECODER, Role.FFN, Sub.EXPERTS),
-)
-
-
-def canonical(name: str) -> str:
-    """As Llama's, with ``block_sparse_moe`` (the checkpoint name) read as ``mlp`` (the module's)."""
-    name = llama.canonical(name)
-    if name.startswith("decoder.layers."):
-        name = re.sub(r"^(decoder\.layers\.\d+)\.block_sparse_moe\.", r"\1.mlp.", name)
-    return name
 
 
 class _Repeats(Mapping[str, str]):
@@ -75,81 +55,94 @@ class _Repeats(Mapping[str, str]):
         return 1
 
 
-def resolve(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
-    raw = dict(raw)
-    # MixtralConfig.attribute_map: num_experts is num_local_experts.
-    if "num_experts" in raw and "num_local_experts" not in raw:
-        raw["num_local_experts"] = raw.pop("num_experts")
-    cfg, _ = llama.resolve_common(raw, source, TYPES, "mixtral",
-                                  extra_ints=(("num_local_experts", 1), ("num_experts_per_tok", 1)))
-    k, e = cfg["num_experts_per_tok"], cfg["num_local_experts"]
-    if k > e:
-        raise ConfigError(
-            f"{source}: num_experts_per_tok {k} is more than num_local_experts {e}; the router's top-k "
-            f"would fail on the first token; set num_experts_per_tok to at most {e}"
+class Mixtral(DecoderFamily):
+    """The decoder with MixtralSparseMoeBlock as its MLP: router, fused experts, active parameters."""
+
+    # E before H so that the experts read 3EHI and the router EH.
+    symbols = DECODER_SYMBOLS[:1] + (Symbol("E", "num_local_experts", "experts per layer"),) + DECODER_SYMBOLS[1:]
+    extra_ints = (("num_local_experts", 1), ("num_experts_per_tok", 1))
+    extra_fields = ("num_local_experts", "num_experts", "num_experts_per_tok")
+    repeats = _Repeats()
+
+    def mlp_rules(self) -> tuple[Rule, ...]:
+        return (
+            Rule(rf"{_LAYER}\.mlp\.gate\.weight", Group.DECODER, Role.FFN, Sub.ROUTER),
+            Rule(rf"{_LAYER}\.mlp\.experts\.(gate_up_proj|down_proj)", Group.DECODER, Role.FFN, Sub.EXPERTS),
+            # The checkpoint layout: one w1 (gate), w2 (down), w3 (up) per expert.
+            Rule(rf"{_LAYER}\.mlp\.experts\.\d+\.w[123]\.weight", Group.DECODER, Role.FFN, Sub.EXPERTS),
         )
-    return cfg
 
+    def canonical(self, name: str) -> str:
+        """As Llama's, with ``block_sparse_moe`` (the checkpoint name) read as ``mlp`` (the module's)."""
+        name = super().canonical(name)
+        if name.startswith("decoder.layers."):
+            name = re.sub(r"^(decoder\.layers\.\d+)\.block_sparse_moe\.", r"\1.mlp.", name)
+        return name
 
-def _moe(name: str, cfg: Mapping[str, Any]) -> list[Tensor]:
-    """MixtralSparseMoeBlock: gate (the router) first, then the fused experts."""
-    E, H, I = (Poly.sym(s) for s in "EHI")
-    dt = cfg["dtype"]
-    return [common.tensor(f"{name}.gate.weight", (E, H), dt),
-            common.tensor(f"{name}.experts.gate_up_proj", (E, 2 * I, H), dt),
-            common.tensor(f"{name}.experts.down_proj", (E, H, I), dt)]
+    def resolve(self, raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+        raw = dict(raw)
+        # MixtralConfig.attribute_map: num_experts is num_local_experts.
+        if "num_experts" in raw and "num_local_experts" not in raw:
+            raw["num_local_experts"] = raw.pop("num_experts")
+        cfg = super().resolve(raw, source)
+        k, e = cfg["num_experts_per_tok"], cfg["num_local_experts"]
+        if k > e:
+            raise ConfigError(
+                f"{source}: num_experts_per_tok {k} is more than num_local_experts {e}; the router's top-k "
+                f"would fail on the first token; set num_experts_per_tok to at most {e}"
+            )
+        return cfg
 
+    def mlp(self, name: str, cfg: Mapping[str, Any], mt: Decoder) -> list[Tensor]:
+        """MixtralSparseMoeBlock: gate (the router) first, then the fused experts."""
+        E, H, I = (Poly.sym(s) for s in "EHI")
+        dt = cfg["dtype"]
+        return [tensor(f"{name}.gate.weight", (E, H), dt),
+                tensor(f"{name}.experts.gate_up_proj", (E, I * 2, H), dt),
+                tensor(f"{name}.experts.down_proj", (E, H, I), dt)]
 
-def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[Tensor]:
-    return llama.build(cfg, model_class, MIXTRAL, TYPES, _moe)
+    def active_experts(self, cfg: Mapping[str, Any]) -> tuple[int, int]:
+        return cfg["num_experts_per_tok"], cfg["num_local_experts"]
 
+    def mlp_words(self, cfg: Mapping[str, Any], names: frozenset[str]) -> list[str]:
+        k, e = cfg["num_experts_per_tok"], cfg["num_local_experts"]
+        h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+        idle = n * (e - k) * 3 * h * i
+        return [
+            f"the MLP is a mixture of E = {e} experts, each a SwiGLU of 3HI (gate, up and down, no biases), kept "
+            "fused: experts.gate_up_proj (E×2I×H) and experts.down_proj (E×H×I), 3EHI per layer",
+            "the router mlp.gate (E×H, no bias) scores the experts for each token; "
+            f"num_experts_per_tok = {k} of them run",
+            f"active parameters per token: all but the {e - k} idle experts of each layer, the total less "
+            f"L·(E - {k})·3HI = {idle:,}; the router, attention, norms and embeddings all count",
+        ]
 
-def notes(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) -> list[str]:
-    return llama.common_notes(cfg, MIXTRAL)
+    def infer(self, shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, list[str]] | None:
+        """Sizes and class from a checkpoint: the router gives E; the experts (fused or one per expert) I."""
+        router = shapes.get("decoder.layers.0.mlp.gate.weight")
+        fused = shapes.get("decoder.layers.0.mlp.experts.gate_up_proj")
+        w1 = shapes.get("decoder.layers.0.mlp.experts.0.w1.weight")
+        if router is None or len(router) != 2:
+            return None
+        if fused is not None and len(fused) == 3:
+            inter = fused[1] // 2
+        elif w1 is not None and len(w1) == 2:
+            inter = w1[0]
+        else:
+            return None
+        found = self.infer_attention(shapes)
+        if found is None:
+            return None
+        cfg, mt, notes = found
+        e = router[0]
+        cfg.update(intermediate_size=inter, num_local_experts=e, num_experts_per_tok=min(2, e))
+        notes.append(f"num_experts_per_tok is not in the weights; taken as {min(2, e)} (MixtralConfig's default): "
+                     "it changes the active count, not the total")
+        return cfg, self.infer_head(shapes, cfg, mt, notes), notes
 
-
-def active_experts(cfg: Mapping[str, Any]) -> tuple[int, int]:
-    return cfg["num_experts_per_tok"], cfg["num_local_experts"]
-
-
-def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str]) -> list[str]:
-    k, e = cfg["num_experts_per_tok"], cfg["num_local_experts"]
-    h, i, n = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
-    idle = n * (e - k) * 3 * h * i
-    out = llama.attention_words(cfg, MIXTRAL, names)
-    out += [
-        f"the MLP is a mixture of E = {e} experts, each a SwiGLU of 3HI (gate, up and down, no biases), kept "
-        "fused: experts.gate_up_proj (E×2I×H) and experts.down_proj (E×H×I), 3EHI per layer",
-        "the router mlp.gate (E×H, no bias) scores the experts for each token; "
-        f"num_experts_per_tok = {k} of them run",
-        f"active parameters per token: all but the {e - k} idle experts of each layer, the total less "
-        f"L·(E - {k})·3HI = {idle:,}; the router, attention, norms and embeddings all count",
-    ]
-    return out + llama.head_words(cfg, model_class, names)
-
-
-def infer(shapes: Mapping[str, tuple[int, ...]]) -> tuple[dict[str, Any], str, list[str]] | None:
-    """Sizes and class from a checkpoint: the router gives E; the experts (fused or one per expert) I."""
-    router = shapes.get("decoder.layers.0.mlp.gate.weight")
-    fused = shapes.get("decoder.layers.0.mlp.experts.gate_up_proj")
-    w1 = shapes.get("decoder.layers.0.mlp.experts.0.w1.weight")
-    if router is None or len(router) != 2:
-        return None
-    if fused is not None and len(fused) == 3:
-        inter = fused[1] // 2
-    elif w1 is not None and len(w1) == 2:
-        inter = w1[0]
-    else:
-        return None
-    found = llama.infer_attention(shapes, TYPES, RULES, "mixtral")
-    if found is None:
-        return None
-    cfg, mt, notes = found
-    e = router[0]
-    cfg.update(intermediate_size=inter, num_local_experts=e, num_experts_per_tok=min(2, e))
-    notes.append(f"num_experts_per_tok is not in the weights; taken as {min(2, e)} (MixtralConfig's default): "
-                 "it changes the active count, not the total")
-    return cfg, llama.infer_head(shapes, cfg, mt, notes), notes
+    @staticmethod
+    def to_model_layout(tensors: list[Tensor]) -> list[Tensor]:
+        return to_model_layout(tensors)
 
 
 _LEGACY = re.compile(r"^(?P<layer>(?:.*\.)?layers\.\d+)\.block_sparse_moe\.(?:(?P<gate>gate\.weight)|"
@@ -213,23 +206,7 @@ PRESETS = (
         notes=("12.9B active parameters per token (2 of 8 experts)",)),
 )
 
-FAMILY = Family(
-    name="mixtral",
-    fields=llama.FIELDS + ("num_local_experts", "num_experts", "num_experts_per_tok"),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class="MixtralForCausalLM",
-    rules=RULES,
-    repeats=_Repeats(),
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
-    buffers=llama.ROTARY,
-    infer=infer,
-    model_types=("mixtral",),
-    presets=PRESETS,
-    active_experts=active_experts,
-    to_model_layout=to_model_layout,
-)
+SPEC = Mixtral("mixtral", (MIXTRAL,), presets=PRESETS,
+               summary="experts and router; `totals.active_parameters` per token")
+FAMILY = SPEC.family()
+canonical = SPEC.canonical

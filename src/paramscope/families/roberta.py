@@ -23,6 +23,7 @@ from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol
+from .spec import declare
 from .common import (BERT_BUFFERS, BERT_EMBEDDING_RULES, BERT_LAYER_RULES, FEED_FORWARD, HIDDEN, LABELS,
                      LABEL_AND_DTYPE_FIELDS, LAYERS, TOKEN_TYPES, VOCAB, bert_encoder_layer, check_bert_fields,
                      check_cross_attention, check_heads_divide, check_pad_token, config_dtype, decoder_note,
@@ -81,11 +82,10 @@ RULES = (
     *BERT_EMBEDDING_RULES,
     *BERT_LAYER_RULES,
     Rule(r"pooler\.dense\.(weight|bias)", Group.POOLER, Role.POOLER),
-    # The LM decoder's weight is the word-embedding matrix (tied, as in every released checkpoint). In the
-    # XLM-R and CamemBERT LM classes transformers names that one matrix lm_head.decoder.weight (the head
-    # is built first), so it keeps the embedding role there: non-embedding counts stay the same for all
-    # three model types. It stays in the heads group, where transformers puts the name.
-    Rule(r"lm_head\.decoder\.weight", Group.HEADS, Role.EMBEDDING),
+    # The LM decoder's weight: a head's output layer when untied; tied (every released checkpoint), the
+    # XLM-R and CamemBERT LM classes name the word-embedding matrix itself lm_head.decoder.weight (the head
+    # is built first), and Anatomy.placements gives it the embedding role through its alias, in the heads
+    # group where transformers puts the name: non-embedding counts stay the same for all three model types.
     # Heads: everything in them has the head role, the LM head's own layer_norm included.
     Rule(r"lm_head\.(bias|(dense|layer_norm|decoder)\.(weight|bias))", Group.HEADS, Role.HEAD),
     Rule(r"classifier\.(dense|out_proj)\.(weight|bias)", Group.HEADS, Role.HEAD),
@@ -373,22 +373,13 @@ PRESETS = (
 )
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="roberta",
+    summary="padded positions (514), one token type, the LM head's own transform",
     fields=(*DEFAULTS["roberta"], *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.layer": "L"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
     buffers=BERT_BUFFERS,
-    infer=infer,
     model_types=MODEL_TYPES,
-    presets=PRESETS,
     default_class_for=lambda cfg: f"{PREFIX[cfg['model_type']]}Model",
 )

@@ -22,6 +22,7 @@ from ..inventory import Kind, Tensor
 from ..presets import Preset
 from ..symbolic import Poly
 from .base import Family, Group, Role, Rule, Symbol, need_bool, need_int
+from .spec import declare
 from .common import (LABELS, LABEL_AND_DTYPE_FIELDS, VOCAB, check_model_class, config_dtype, guess_heads, linear,
                      num_labels, tensor)
 
@@ -435,20 +436,11 @@ def _presets() -> list[Preset]:
     ]
 
 
-FAMILY = Family(
+FAMILY = declare(
+    globals(),
     name="t5",
+    summary="encoder and decoder, shared embedding, relative attention bias in the first block, gated FFN (v1.1)",
     fields=(*DEFAULTS, *ALIASES, "is_gated_act", "dense_act_fn", *LABEL_AND_DTYPE_FIELDS),
-    symbols=SYMBOLS,
-    model_classes=MODEL_CLASSES,
-    default_class=BASE,
-    rules=RULES,
     repeats={"encoder.block": "L", "decoder.block": "M"},
-    resolve=resolve,
-    tensors=tensors,
-    canonical=canonical,
-    notes=notes,
-    formula_notes=formula_notes,
-    infer=infer,
-    model_types=("t5",),
     presets=_presets(),
 )

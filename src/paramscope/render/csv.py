@@ -6,6 +6,8 @@ import csv
 import io
 from typing import TYPE_CHECKING, Sequence
 
+from .. import units
+
 if TYPE_CHECKING:
     from ..anatomy import Anatomy
 
@@ -13,10 +15,24 @@ if TYPE_CHECKING:
 TENSOR_FIELDS = ["name", "shape", "dtype", "numel", "kind", "group", "role", "tied_to"]
 
 
+# A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP "CSV injection"): such a
+# text cell gets a leading apostrophe, which spreadsheets show as text and do not display.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def cell(value: object) -> object:
+    """A CSV cell: numbers as they are; text escaped (units.safe: no control characters, so no bare CR)
+    and neutralised when a spreadsheet would read it as a formula."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = units.safe(str(value))
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _write(rows: list[list[object]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerows(rows)
+    writer.writerows([[cell(v) for v in row] for row in rows])
     return buf.getvalue()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from .. import units
 from .document import Document, Table
 
 
@@ -20,8 +23,15 @@ def render(doc: Document) -> str:
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
 
 
+# Markdown syntax that text from a file could use is escaped, so that no name renders as a link, an image,
+# emphasis, code, a table cell break or HTML: ``[x](javascript:...)``, ``![](https://...)`` and
+# ``<https://...>`` stay text. Lines never start with text from a file, so # + - need no escape.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+
+
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN.sub(r"\\\1", units.safe(text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _table(table: Table) -> list[str]:

@@ -6,6 +6,7 @@ with block characters in both cases, so piped output stays greppable and aligned
 
 from __future__ import annotations
 
+from ..units import safe
 from .document import Document, Table
 
 BAR_WIDTH = 20
@@ -40,21 +41,23 @@ class _Style:
 
 
 def render(doc: Document, *, color: bool = False, bars: bool = True) -> str:
+    """Every text is escaped here once more (``units.safe`` is idempotent): whatever a view forgot, no
+    control, bidi or zero-width character from a file reaches the terminal; colour codes are added after."""
     style = _Style(color)
-    out = [style.bold(doc.heading)]
+    out = [style.bold(safe(doc.heading))]
     for section in doc.sections:
         out.append("")
         if section.title:
-            out.append(style.bold(section.title))
-        out += section.lines
+            out.append(style.bold(safe(section.title)))
+        out += [safe(line) for line in section.lines]
         if section.table is not None:
             out += _table(section.table, style, bars=bars)
-        out += [f"- {b}" for b in section.bullets]
+        out += [f"- {safe(b)}" for b in section.bullets]
     return "\n".join(out) + "\n"
 
 
 def _table(table: Table, style: _Style, *, bars: bool) -> list[str]:
-    rows = [[("  " * table.levels[i] + r[0]), *r[1:]] for i, r in enumerate(table.rows)]
+    rows = [[("  " * table.levels[i] + safe(r[0])), *map(safe, r[1:])] for i, r in enumerate(table.rows)]
     widths = [max([len(c.name)] + [len(r[j]) for r in rows]) for j, c in enumerate(table.columns)]
 
     def fmt(cells: list[str]) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
 from .. import presets
 from ..errors import ConfigError, UnknownArchitecture
-from ..families import family_for
+from ..families import choose
 from ..families.base import Family
 from ..inventory import Inventory, check_unique
 
@@ -29,10 +30,11 @@ class LoadedConfig:
     preset: presets.Preset | None = None
 
 
-def load(spec: Any) -> LoadedConfig:
-    """Read a config from any of the accepted inputs, without validating its values yet."""
+def load(spec: Any, *, source: str | None = None) -> LoadedConfig:
+    """Read a config from any of the accepted inputs, without validating its values yet; ``source`` names
+    a dict in messages (the file it came from)."""
     if isinstance(spec, Mapping):
-        return LoadedConfig(dict(spec), "<dict>", None)
+        return LoadedConfig(dict(spec), source or "<dict>", None)
     if hasattr(spec, "to_dict") and callable(spec.to_dict):  # a transformers PretrainedConfig
         raw = spec.to_dict()
         # to_dict() stores id2label, never num_labels; keep both spellings consistent.
@@ -50,6 +52,8 @@ def load(spec: Any) -> LoadedConfig:
             return _read_json(path, text=str(path))
         if path.is_file():
             return _read_json(path, text=text)
+        if path.exists():  # a FIFO, socket or device: never opened (it could block forever)
+            raise ConfigError(f"{text}: not a regular file; pass a config.json, a checkpoint or a preset name")
         if text.endswith(".json"):
             raise ConfigError(f"{text}: no such file; check the path")
         preset = presets.require(text)
@@ -59,7 +63,10 @@ def load(spec: Any) -> LoadedConfig:
 
 def _read_json(path: Path, *, text: str) -> LoadedConfig:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise ConfigError(f"{text}: not a regular file; pass a config.json")
+        size = info.st_size
         if size > MAX_CONFIG_BYTES:
             raise ConfigError(
                 f"{text}: {size:,} bytes is too large for a config.json (limit {MAX_CONFIG_BYTES:,}); "
@@ -78,6 +85,9 @@ def _read_json(path: Path, *, text: str) -> LoadedConfig:
         raise ConfigError(
             f"{text}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}; fix the file"
         ) from e
+    except ValueError as e:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise ConfigError(f"{text}: a number in it has more digits than any config needs "
+                          f"({_first_line(e)}); fix the file") from e
     if not isinstance(raw, dict):
         raise ConfigError(f"{text}: expected a JSON object of config fields, got {type(raw).__name__}")
     return LoadedConfig(raw, text, None)
@@ -93,7 +103,16 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         parsed = json.loads(value)
     except json.JSONDecodeError:
         parsed = value
+    except RecursionError as e:
+        raise ConfigError(f"--set {key}: the value is nested too deeply; give a number, a string or a small "
+                          "JSON value") from e
+    except ValueError as e:  # more digits than Python converts
+        raise ConfigError(f"--set {key}: the value has more digits than any config needs ({_first_line(e)})") from e
     return key, parsed
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).split(";")[0].splitlines()[0][:120] if str(e) else type(e).__name__
 
 
 def build(
@@ -103,16 +122,17 @@ def build(
     overrides: Mapping[str, Any] | None = None,
     family: str | None = None,
     add_pooling_layer: bool = True,
+    source: str | None = None,
 ) -> tuple[Inventory, Family, dict[str, Any]]:
     """The inventory of the model ``spec`` describes, with its family and resolved config."""
-    loaded = load(spec)
+    loaded = load(spec, source=source)
     raw = dict(loaded.raw)
     if overrides:
         if "num_labels" in overrides or "id2label" in overrides:
             raw.pop("id2label", None)
             raw.pop("label2id", None)
         raw.update(overrides)
-    fam = family_for(raw, loaded.source, override=family)
+    fam, chosen = choose(raw, loaded.source, override=family, model_class=model_class)
     for key in overrides or {}:
         if key not in fam.fields:
             raise ConfigError(
@@ -135,7 +155,7 @@ def build(
         assert t.expr is not None  # a family's tensors always carry their formula
         tensors.append(dataclasses.replace(t, shape=tuple(d.evaluate(values) for d in t.expr)))
     check_unique(tensors, loaded.source)
-    notes = list(fam.notes(cfg, cls, options))
+    notes = chosen + list(fam.notes(cfg, cls, options))
     if not add_pooling_layer:
         notes.append("built with add_pooling_layer=False: no pooler" if cls == fam.default_class
                      else f"--no-pooler applies to {fam.default_class} only; {cls} decides for itself")
