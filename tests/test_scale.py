@@ -134,7 +134,7 @@ def test_combined_rules_match_the_first_rule_in_order():
 
 def test_placements_at_once_equal_one_at_a_time():
     for fam, names in _all_names():
-        assert fam.placements(names) == {n: fam.place(n) for n in names}, fam.name
+        assert fam.place_all(names) == {n: fam.place(n) for n in names}, fam.name
 
 
 @pytest.mark.parametrize("spec", ["bert-base-uncased", "t5-small", "gpt2"])

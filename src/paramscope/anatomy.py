@@ -53,7 +53,7 @@ class Anatomy:
     # -- classification ---------------------------------------------------------------------------
     @cached_property
     def placements(self) -> dict[str, Placement]:
-        return self.family.placements([t.name for t in self.inventory.tensors])
+        return self.family.place_all([t.name for t in self.inventory.tensors])
 
     @cached_property
     def tree(self) -> tree_mod.Node:

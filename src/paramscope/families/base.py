@@ -182,10 +182,13 @@ class Family:
             return Placement(rule.group, rule.role, path, leaf, rule.sub)
         return Placement(Group.UNCLASSIFIED, Role.OTHER, module, leaf)
 
-    def placements(self, names: Iterable[str]) -> dict[str, Placement]:
+    def place_all(self, names: Iterable[str]) -> dict[str, Placement]:
         """``{name: self.place(name)}`` for many names at once, sharing what repeats: each module path is
         split once and its parts interned, so 91,991 placements of DeepSeek-V3 hold a few hundred strings
-        and one path tuple per module instead of six strings and a tuple per tensor."""
+        and one path tuple per module instead of six strings and a tuple per tensor. A family that places
+        names its own way (its own ``place``) is asked name by name."""
+        if type(self).place is not Family.place:
+            return {name: self.place(name) for name in names}
         canonical, first = self.canonical, self.first_rule
         strings: dict[str, str] = {}
         paths: dict[tuple[str, int], tuple[str, ...]] = {}  # (module, id of the rule) -> path
