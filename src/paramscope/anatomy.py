@@ -7,6 +7,7 @@ computes a count of its own, and none of them is imported here but inside the di
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,7 @@ class Anatomy:
         untied, the same name is a head's own V×H output layer. So a parameter whose alias is placed as an
         embedding takes the embedding role, in the group its own name gives it.
         """
-        out = {t.name: self.family.place(t.name) for t in self.inventory.tensors}
+        out = self.family.place_all([t.name for t in self.inventory.tensors])  # all names at once: see there
         for t in self.inventory.tensors:
             if t.kind == Kind.ALIAS and t.tied_to in out and out[t.name].role == Role.EMBEDDING:
                 target = out[t.tied_to]
@@ -94,13 +95,25 @@ class Anatomy:
         return self.inventory.numel(Kind.PARAMETER)
 
     @cached_property
+    def _by_placement(self) -> dict[tuple[Group, Role, Sub | None], int]:
+        """Parameters by (group, role, sub) in one pass; groups, roles and ffn_split add these up."""
+        out: dict[tuple[Group, Role, Sub | None], int] = {}
+        placements, prod = self.placements, math.prod
+        for t in self.inventory.tensors:
+            if t.kind == Kind.PARAMETER:
+                p = placements[t.name]
+                key = (p.group, p.role, p.sub)
+                out[key] = out.get(key, 0) + prod(t.shape)  # t.numel, without a property call per tensor
+        return out
+
+    @cached_property
     def groups(self) -> dict[str, int]:
         """Parameters by group: the six common groups always, any other (towers, unclassified) when it has
         parameters, in the tree's order."""
         counts: dict[str, int] = {}
-        for t in self.inventory.of_kind(Kind.PARAMETER):
-            g = str(self.placements[t.name].group)
-            counts[g] = counts.get(g, 0) + t.numel
+        for (group, _, _), n in self._by_placement.items():
+            g = str(group)
+            counts[g] = counts.get(g, 0) + n
         order = [str(g) for g in tree_mod.GROUP_ORDER] + sorted(set(counts) - {str(g) for g in tree_mod.GROUP_ORDER})
         return {g: counts.get(g, 0) for g in order if g in ALWAYS_SHOWN_GROUPS or counts.get(g)}
 
@@ -109,9 +122,9 @@ class Anatomy:
         """Parameters by role: the seven common roles always, a role added for fewer models (a state-space
         mixer, a convolutional front-end) only when it has parameters; in the order of ``Role``."""
         counts: dict[str, int] = {}
-        for t in self.inventory.of_kind(Kind.PARAMETER):
-            r = str(self.placements[t.name].role)
-            counts[r] = counts.get(r, 0) + t.numel
+        for (_, role, _), n in self._by_placement.items():
+            r = str(role)
+            counts[r] = counts.get(r, 0) + n
         return {str(r): counts.get(str(r), 0) for r in Role if r in ALWAYS_SHOWN_ROLES or counts.get(str(r))}
 
     @cached_property
@@ -137,10 +150,9 @@ class Anatomy:
     def ffn_split(self) -> dict[str, int]:
         """The ffn role split into dense layers, experts and router (mixture-of-experts models)."""
         out = {"dense": 0, str(Sub.EXPERTS): 0, str(Sub.ROUTER): 0}
-        for t in self.inventory.of_kind(Kind.PARAMETER):
-            place = self.placements[t.name]
-            if place.role == Role.FFN:
-                out[str(place.sub) if place.sub else "dense"] += t.numel
+        for (_, role, sub), n in self._by_placement.items():
+            if role == Role.FFN:
+                out[str(sub) if sub else "dense"] += n
         return out
 
     def _active(self) -> dict[str, int]:

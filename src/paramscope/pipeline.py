@@ -240,7 +240,8 @@ def _family_and_formula(
                      f"({units.safe(str(raw['architectures'][0]))}): the family is told from the tensor names")
     best: tuple[float, Family, Anatomy] | None = None
     rejected: list[tuple[float, Family]] = []
-    for fam, (cfg, cls, inferred_notes) in families.candidates(lambda f: _shapes(tensors, f)):
+    names = [t.name for t in tensors if t.kind in (Kind.PARAMETER, Kind.BUFFER)]  # a cheap first probe
+    for fam, (cfg, cls, inferred_notes) in families.candidates(lambda f: _shapes(tensors, f), names):
         try:
             expected = _formula(cfg, "<inferred from the checkpoint>", options["model_class"] or cls, fam, options)
         except (ConfigError, UnknownArchitecture):

@@ -76,6 +76,8 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
     missing: list[str] = []
     shape_diff: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
     dropped_ties: list[Tensor] = []
+    # Targets of ties whose alias the checkpoint stores: computed once, not per missing tensor.
+    stored_as_alias = {canon(t.tied_to or "") for t in exp.values() if t.kind == Kind.ALIAS and canon(t.name) in act}
     for name, e in exp.items():
         a = act.get(name)
         if e.kind == Kind.BUFFER:
@@ -83,8 +85,7 @@ def reconcile(expected: "Anatomy", actual: "Anatomy") -> Reconciliation:
         if a is None:
             if e.kind == Kind.ALIAS:
                 dropped_ties.append(e)
-            elif any(canon(t.tied_to or "") == name and canon(t.name) in act for t in exp.values()
-                     if t.kind == Kind.ALIAS):
+            elif name in stored_as_alias:
                 # The tied pair is stored under the alias's name (XLM-R keeps lm_head.decoder.weight).
                 matched += 1
             else:
@@ -156,7 +157,8 @@ def _shape_findings(
     if word is not None and vocab is not None and word[1][1:] == word[2][1:]:
         new_v = word[2][0]
         resized = [d for d in diffs if d[1] and d[1][0] == vocab and d[2][0] == new_v and d[1][1:] == d[2][1:]]
-        rest = [d for d in diffs if d not in resized]
+        resized_names = {d[0] for d in resized}
+        rest = [d for d in diffs if d[0] not in resized_names]
         out.append(Finding("vocab_resized", Severity.MISMATCH,
                            f"vocabulary resized: the config says vocab_size {vocab}, the checkpoint has {new_v} rows "
                            f"({_examples([d[0] for d in resized])}); transformers refuses the size mismatch: "
@@ -185,7 +187,8 @@ def _shape_findings(
 def _missing_finding(expected: "Anatomy", missing: list[str]) -> Finding:
     fam = expected.family
     groups = {str(fam.place(n).group) for n in missing}
-    n = sum(t.numel for t in expected.inventory.tensors if fam.canonical(t.name) in set(missing))
+    missing_names = set(missing)  # once, not once per tensor
+    n = sum(t.numel for t in expected.inventory.tensors if fam.canonical(t.name) in missing_names)
     if groups == {"pooler"}:
         hint = ("use --no-pooler, or a class without a pooler" if expected.model_class == fam.default_class
                 else "use a class without a pooler")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError, UnsupportedFamily
 from .base import Family
@@ -39,25 +39,45 @@ def __getattr__(name: str) -> Any:  # FAMILIES and MODEL_TYPES, built on first u
     raise AttributeError(name)
 
 
-def candidates(shapes_of) -> list[tuple[Family, tuple[dict[str, Any], str, list[str]]]]:
+# A checkpoint of more names than PROBE_NAMES is probed first: a family is tried on every name only if its
+# rules match at least PROBE_MATCHES (1 in 16) of a spread of PROBE_NAMES names (see ``candidates``).
+PROBE_NAMES, PROBE_MATCHES = 256, 16
+
+
+def candidates(shapes_of, names: Sequence[str] = ()) -> list[tuple[Family, tuple[dict[str, Any], str, list[str]]]]:
     """Families that recognise a checkpoint, with the config and class each infers from it; most names
     classified first (BERT first on a tie). ``shapes_of(family)`` gives its canonical names -> shapes.
 
     Several families may recognise the same names (an un-prefixed RobertaModel reads as BERT; an MPNet's
     embeddings and feed-forward look like BERT's): the pipeline keeps the one whose formula explains the
-    weights.
+    weights. Trying a family costs a pass over every name (91,991 for DeepSeek-V3), so with more than
+    ``PROBE_NAMES`` ``names`` (the tensor names), a family is tried only if its rules match 1 in 16 of a
+    spread of them (:func:`_probe`). A family's rules match nearly every name of its own checkpoints;
+    DeepSeek-V3 shares one name in 256 with Llama (``self_attn.o_proj``), and Llama's formula could not
+    explain it.
     """
+    tried = [(order, fam) for order, fam in enumerate(all_families().values()) if fam.infer is not None]
+    if len(names) > PROBE_NAMES:
+        probe = _probe(names)
+        tried = [(order, fam) for order, fam in tried
+                 if sum(1 for n in probe if fam.first_rule(fam.canonical(n)) is not None) >= PROBE_MATCHES]
     found: list[tuple[int, int, Family, tuple[dict[str, Any], str, list[str]]]] = []
-    for order, fam in enumerate(all_families().values()):
-        if fam.infer is None:
-            continue
+    for order, fam in tried:
         shapes = shapes_of(fam)
         inferred = fam.infer(shapes)
         if inferred is None:
             continue
-        known = sum(1 for name in shapes if any(rule.matches(name) for rule in fam.rules))
+        first = fam.first_rule
+        known = sum(1 for name in shapes if first(name) is not None)
         found.append((-known, order, fam, inferred))
     return [(fam, inferred) for _, _, fam, inferred in sorted(found, key=lambda x: x[:2])]
+
+
+def _probe(names: Sequence[str]) -> list[str]:
+    """``PROBE_NAMES`` names at golden-ratio steps through the list: spread over the layers, which hold all
+    but a few of a large checkpoint's names, with no stride that a period of the layout could alias."""
+    n = len(names)
+    return [names[int(n * ((i * 0.6180339887498949) % 1.0))] for i in range(PROBE_NAMES)]
 
 
 def choose(config: Mapping[str, Any], source: str, *, override: str | None = None,

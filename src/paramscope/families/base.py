@@ -8,10 +8,11 @@ parameter, tied alias and buffer of each class in ``named_parameters()`` order w
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import ConfigError
 from ..inventory import Tensor
@@ -69,10 +70,48 @@ class Rule:
     sub: Sub | None = None
 
     def matches(self, name: str) -> bool:
-        return re.fullmatch(self.pattern, name) is not None
+        return _compiled(self.pattern).fullmatch(name) is not None
 
 
-@dataclass(frozen=True)
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def first_rule(rules: Sequence[Rule]) -> Callable[[str], Rule | None]:
+    """A function: canonical name -> the first of ``rules`` it matches, or None; one regex call per name.
+
+    The rules are joined into one alternation of named groups: a backtracking ``fullmatch`` tries the
+    alternatives in order, so the group that matched is the first rule that matches, as a loop over the
+    rules would find (checked against that loop in tests/test_scale.py). Patterns that cannot be joined
+    (a named group or a global flag of their own) fall back to the loop.
+    """
+    rules = tuple(rules)
+
+    def loop(name: str) -> Rule | None:
+        for rule in rules:
+            if rule.matches(name):
+                return rule
+        return None
+
+    try:
+        combined = re.compile("|".join(f"(?P<_r{i}>{rule.pattern})" for i, rule in enumerate(rules)))
+    except (re.error, OverflowError, RecursionError):
+        return loop
+    by_group = {f"_r{i}": rule for i, rule in enumerate(rules)}
+    fullmatch = combined.fullmatch
+
+    def first(name: str) -> Rule | None:
+        m = fullmatch(name)
+        if m is None:
+            return None
+        rule = by_group.get(m.lastgroup)  # type: ignore[arg-type]
+        return rule if rule is not None else loop(name)
+
+    return first if rules else loop
+
+
+@dataclass(frozen=True, slots=True)
 class Placement:
     """Where a tensor lives: group, role and the module path below the group."""
 
@@ -136,15 +175,50 @@ class Family:
     def order(self) -> list[str]:
         return [s.letter for s in self.symbols]
 
+    @functools.cached_property
+    def first_rule(self) -> Callable[[str], Rule | None]:
+        """Canonical name -> the first rule it matches (see :func:`first_rule`); built once per family."""
+        return first_rule(self.rules)
+
     def place(self, name: str) -> Placement:
         canonical = self.canonical(name)
         parts = canonical.split(".")
-        module, leaf = tuple(parts[:-1]), parts[-1]
-        for rule in self.rules:
-            if rule.matches(canonical):
-                path = module[1:] if module and module[0] == rule.group else module
-                return Placement(rule.group, rule.role, path, leaf, rule.sub)
+        leaf = parts.pop()
+        module = tuple(parts)
+        rule = self.first_rule(canonical)
+        if rule is not None:
+            path = module[1:] if module and module[0] == rule.group else module
+            return Placement(rule.group, rule.role, path, leaf, rule.sub)
         return Placement(Group.UNCLASSIFIED, Role.OTHER, module, leaf)
+
+    def place_all(self, names: Iterable[str]) -> dict[str, Placement]:
+        """``{name: self.place(name)}`` for many names at once, sharing what repeats: each module path is
+        split once and its parts interned, so 91,991 placements of DeepSeek-V3 hold a few hundred strings
+        and one path tuple per module instead of six strings and a tuple per tensor. A family that places
+        names its own way (its own ``place``) is asked name by name."""
+        if type(self).place is not Family.place:
+            return {name: self.place(name) for name in names}
+        canonical, first = self.canonical, self.first_rule
+        strings: dict[str, str] = {}
+        paths: dict[tuple[str, int], tuple[str, ...]] = {}  # (module, id of the rule) -> path
+        out: dict[str, Placement] = {}
+        for name in names:
+            c = canonical(name)
+            module, dot, leaf = c.rpartition(".")
+            rule = first(c)
+            key = (module, id(rule))
+            path = paths.get(key)
+            if path is None:
+                parts = tuple(strings.setdefault(part, part) for part in module.split(".")) if dot else ()
+                if rule is not None and parts and parts[0] == rule.group:
+                    parts = parts[1:]
+                path = paths[key] = parts
+            leaf = strings.setdefault(leaf, leaf)
+            if rule is None:
+                out[name] = Placement(Group.UNCLASSIFIED, Role.OTHER, path, leaf)
+            else:
+                out[name] = Placement(rule.group, rule.role, path, leaf, rule.sub)
+        return out
 
 
 def need_int(cfg: Mapping[str, Any], key: str, source: str, *, minimum: int) -> int:
