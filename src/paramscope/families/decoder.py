@@ -548,7 +548,7 @@ class DecoderFamily(Spec):
             out.append(f"q, k and v are one qkv_proj of (A + 2K)·D = {(a + 2 * k) * d} rows (A = {a} query heads, "
                        f"K = {k} key/value heads of D = {d}); o_proj is H×A·D")
         elif kv == H:
-            out.append(f"attention: q_proj, k_proj, v_proj and o_proj are H×H each (A = {a} heads of D = {d}, "
+            out.append(f"attention: q_proj, k_proj, v_proj and {mt.n('o_proj')} are H×H each (A = {a} heads of D = {d}, "
                        "as many key/value heads as query heads), so 4H² per layer")
         else:
             qs = "H×H" if q == H else "A·D×H"
