@@ -22,6 +22,7 @@ MODULES: dict[str, str] = {
     "roberta": "roberta",
     "xlm-roberta": "roberta",
     "camembert": "roberta",
+    "starcoder2": "starcoder2",
     "t5": "t5",
 }
 
@@ -39,5 +40,6 @@ FAMILIES: dict[str, str] = {
     "phi3": "phi3",
     "qwen3": "qwen3",
     "roberta": "roberta",
+    "starcoder2": "starcoder2",
     "t5": "t5",
 }
