@@ -11,32 +11,34 @@ from paramscope import cli
 
 from . import oracle
 
-NEOX = {"model_type": "gpt_neox", "vocab_size": 1000, "hidden_size": 64, "num_hidden_layers": 2,
-        "num_attention_heads": 4, "intermediate_size": 256, "architectures": ["GPTNeoXForCausalLM"]}
+# GPT-Neo: a model type with no family (gpt_neox, the example before, has one now).
+NEO = {"model_type": "gpt_neo", "vocab_size": 1000, "hidden_size": 64, "num_layers": 2, "num_heads": 4,
+       "attention_types": [[["global", "local"], 1]], "intermediate_size": 256, "max_position_embeddings": 64,
+       "architectures": ["GPTNeoForCausalLM"]}
 
 
 def test_counted_on_the_meta_device_and_said_so(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(NEOX))
+    path.write_text(json.dumps(NEO))
     a = paramscope.inspect(path)
-    truth = oracle.build(NEOX, "GPTNeoXForCausalLM")
+    truth = oracle.build(NEO, "GPTNeoForCausalLM")
     assert a.parameters == truth.total
     assert [(t.name, t.shape) for t in a.inventory.of_kind(paramscope.inventory.Kind.PARAMETER)] == truth.parameters
     assert a.format == "transformers on the meta device"
     assert a.inventory.notes[0].startswith(
-        "model_type 'gpt_neox' has no formula in paramscope: counted exactly by building GPTNeoXForCausalLM "
+        "model_type 'gpt_neo' has no formula in paramscope: counted exactly by building GPTNeoForCausalLM "
         "with transformers")
     assert a.totals["unclassified"] == 0  # grouped by the generic name patterns
 
 
 def test_without_torch_the_error_says_what_to_install(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(NEOX))
+    path.write_text(json.dumps(NEO))
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     assert cli.main([str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {path}: model_type 'gpt_neox' is not supported yet; supported: ")
+    assert err.startswith(f"error: {path}: model_type 'gpt_neo' is not supported yet; supported: ")
     assert err.endswith("; or install torch and transformers to count it by building it on the meta device\n")
 
 

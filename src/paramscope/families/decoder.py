@@ -54,7 +54,7 @@ class Norms(StrEnum):
     PRE = "pre"  # input_layernorm, post_attention_layernorm: before attention and before the MLP (Llama)
     SANDWICH = "sandwich"  # before and after each (Gemma 2, Gemma 3)
     POST = "post"  # after each: post_attention_layernorm, post_feedforward_layernorm (OLMo 2)
-    PARALLEL = "parallel"  # one input_layernorm feeding attention and the MLP side by side (Cohere)
+    PARALLEL = "parallel"  # one input_layernorm feeding attention and the MLP side by side (Cohere, Phi)
 
 
 class NormKind(StrEnum):
@@ -154,6 +154,14 @@ class Decoder:
     hidden_multiple: bool = False  # hidden_size % num_attention_heads checked by the config class
     # Gemma: embed_tokens multiplies by √H, held in a scalar non-persistent buffer ``embed_scale``.
     scaled_embedding: bool = False
+    # Module names other than Llama's, by Llama's name: {"o_proj": "dense", "norm": "final_layernorm"} (Phi).
+    names: Mapping[str, str] = field(default_factory=dict)
+    # One config field that decides every Bias.CONFIG projection's bias (StarCoder2's use_bias).
+    bias_field: str | None = None
+    # The default RoPE rotates int(D · partial_rotary_factor) as well (Phi-3, Phi), and the factor when
+    # neither rope_parameters nor the config gives one (PhiConfig: 0.5).
+    rotary_partial: bool = False
+    partial_rotary_factor: float = 1.0
     # Further notes and checks: (resolved config) -> notes; (resolved config, source) -> None or raise.
     notes: Callable[[Mapping[str, Any]], list[str]] = field(default=lambda cfg: [])
     validate: Callable[[dict[str, Any], str], None] = field(default=lambda cfg, source: None)
@@ -176,6 +184,10 @@ class Decoder:
     def has_qk_norm(self, cfg: Mapping[str, Any]) -> bool:
         return self.qk_norm != QkNorm.NONE and (not self.qk_norm_flag or bool(cfg[self.qk_norm_flag]))
 
+    def n(self, name: str) -> str:
+        """This type's name for the module Llama calls ``name``."""
+        return self.names.get(name, name)
+
     @property
     def mlp_parts(self) -> tuple[str, ...]:
         return self.mlp_names or _MLP_NAMES[self.mlp]
@@ -183,15 +195,17 @@ class Decoder:
     @property
     def bools(self) -> tuple[str, ...]:
         """Declared bool fields read here: tie_word_embeddings and the bias fields the config decides."""
-        return ("tie_word_embeddings",) + tuple(
-            key for key, bias in (("attention_bias", self.attention_bias), ("mlp_bias", self.mlp_bias))
-            if bias == Bias.CONFIG)
+        return ("tie_word_embeddings",) + tuple(dict.fromkeys(
+            self.bias_field or key for key, bias in (("attention_bias", self.attention_bias),
+                                                     ("mlp_bias", self.mlp_bias))
+            if bias == Bias.CONFIG))
 
     def bias(self, cfg: Mapping[str, Any], which: str) -> tuple[bool, bool]:
         """(q/k/v or MLP bias, o_proj bias) for ``which`` in attention_bias, mlp_bias."""
         mode = self.attention_bias if which == "attention_bias" else self.mlp_bias
         if mode == Bias.CONFIG:
-            return bool(cfg[which]), bool(cfg[which])
+            key = self.bias_field or which
+            return bool(cfg[key]), bool(cfg[key])
         return mode in (Bias.QKV, Bias.ALL), mode == Bias.ALL
 
 
@@ -218,12 +232,13 @@ def _rope(raw: Mapping[str, Any]) -> tuple[str, float]:
     return str(rope_type), float(factor)
 
 
-def rotary_size(cfg: Mapping[str, Any]) -> int:
-    """Length of inv_freq, ``arange(0, dim, 2)``: the default RoPE rotates all of head_dim, the scaled ones
-    (linear, dynamic, llama3, yarn, ...) ``int(head_dim · partial_rotary_factor)``."""
+def rotary_size(cfg: Mapping[str, Any], *, partial: bool = False) -> int:
+    """Length of inv_freq, ``arange(0, dim, 2)``: the default RoPE rotates all of head_dim (``partial``: as
+    the others, Phi-3's and Phi's), the scaled ones (linear, dynamic, llama3, yarn, ...)
+    ``int(head_dim · partial_rotary_factor)``."""
     rope_type, factor = _rope(cfg)
     d = cfg["head_dim"]
-    rotated = d if rope_type == "default" else int(d * factor)
+    rotated = d if rope_type == "default" and not partial else int(d * factor)
     size = (rotated + 1) // 2
     if rope_type == "longrope" and size == 1:
         # inv_freq = 1 / (short_factor · base ** (arange(0, dim, 2) / dim)): the factor list broadcasts against
@@ -304,7 +319,10 @@ class DecoderFamily(Spec):
                        "num_key_value_heads", "head_dim", "attention_bias", "mlp_bias", "tie_word_embeddings",
                        "pad_token_id",
                        "num_labels", "id2label", "token_classification_bias", "rope_scaling", "rope_parameters",
-                       "partial_rotary_factor", "dtype", "torch_dtype", *self.extra_fields)
+                       "partial_rotary_factor", "dtype", "torch_dtype", *self.extra_fields,
+                       *dict.fromkeys(t.bias_field for t in types if t.bias_field))
+        # Top-level module names (canonical): Llama's and each type's own (Phi's final_layernorm).
+        self.top = {**_TOP, **{t.n(k): g for t in types for k, g in _TOP.items()}}
         self.rules = self.common_rules() + self.mlp_rules()
         if any(t.scaled_embedding for t in types):
             self.buffers = f"{ROTARY}|{EMBED_SCALE}"
@@ -317,9 +335,8 @@ class DecoderFamily(Spec):
     def common_rules(self) -> tuple[Rule, ...]:
         """Canonical names (base prefix replaced by the group) -> group and role, but for the MLP."""
         types = self.types.values()
-        projections = [p for t in types for p in (("qkv_proj", "o_proj") if t.fused_qkv else ())]
-        if any(not t.fused_qkv for t in types):
-            projections += ["q_proj", "k_proj", "v_proj", "o_proj"]
+        projections = [p for t in types for p in (("qkv_proj", t.n("o_proj")) if t.fused_qkv else ())]
+        projections += [p for t in types if not t.fused_qkv for p in ("q_proj", "k_proj", "v_proj", t.n("o_proj"))]
         projections = list(dict.fromkeys(projections))
         attn = "[qkvo]_proj" if projections == ["q_proj", "k_proj", "v_proj", "o_proj"] else _alt(projections)
         norms = _alt([n for t in types if t.norm != NormKind.NONE for n in LAYER_NORMS[t.norms]] or ["norm"])
@@ -334,7 +351,7 @@ class DecoderFamily(Spec):
             Rule(rf"{_LAYER}\.{norms}{weight}", Group.DECODER, Role.NORM),
             # Buffers: the model's rotary_emb; older transformers kept one per layer and saved it.
             Rule(ROTARY, Group.DECODER, Role.OTHER),
-            Rule(rf"final_norm\.norm{weight}", Group.FINAL_NORM, Role.NORM),
+            Rule(rf"final_norm\.{_alt([t.n('norm') for t in types])}{weight}", Group.FINAL_NORM, Role.NORM),
             Rule(r"heads\.(lm_head|score|qa_outputs)\.(weight|bias)", Group.HEADS, Role.HEAD),
         ]
         return tuple(out)
@@ -353,8 +370,8 @@ class DecoderFamily(Spec):
         parts = name.split(".")
         if parts[0] in _GROUPS:
             return name
-        rest = parts[1:] if parts[0] in ("model", "transformer") and len(parts) > 1 and parts[1] in _TOP else parts
-        group = _TOP.get(rest[0])
+        rest = parts[1:] if parts[0] in ("model", "transformer") and len(parts) > 1 and parts[1] in self.top else parts
+        group = self.top.get(rest[0])
         if group is None or (group == "heads" and rest is not parts):
             return name
         return ".".join([group, *rest])
@@ -401,6 +418,8 @@ class DecoderFamily(Spec):
             raise ConfigError(f"{source}: token_classification_bias must be true or false, got {tcb!r}")
         cfg["token_classification_bias"] = bool(tcb)
         cfg["dtype"] = config_dtype(raw)
+        if "partial_rotary_factor" not in raw and mt.partial_rotary_factor != 1.0:
+            cfg["partial_rotary_factor"] = mt.partial_rotary_factor  # the config class's default
         for key in mt.bools[1:]:
             cfg[key] = bool(cfg[key])
         if mt.qk_norm_flag:  # declared ``bool | None``: null is false
@@ -475,12 +494,12 @@ class DecoderFamily(Spec):
         dt = cfg["dtype"]
         q, kv = attention_dims(cfg)
         qkv_bias, o_bias = mt.bias(cfg, "attention_bias")
-        if mt.fused_qkv:
-            out = linear(f"{name}.qkv_proj", q + kv * 2, H, dt, bias=qkv_bias)
+        o = linear(f"{name}.{mt.n('o_proj')}", H, q, dt, bias=o_bias)
+        if mt.fused_qkv:  # Phi3Attention defines o_proj before qkv_proj
+            out = o + linear(f"{name}.qkv_proj", q + kv * 2, H, dt, bias=qkv_bias)
         else:
             out = [t for proj, rows in (("q_proj", q), ("k_proj", kv), ("v_proj", kv))
-                   for t in linear(f"{name}.{proj}", rows, H, dt, bias=qkv_bias)]
-        out += linear(f"{name}.o_proj", H, q, dt, bias=o_bias)
+                   for t in linear(f"{name}.{proj}", rows, H, dt, bias=qkv_bias)] + o
         if mt.has_qk_norm(cfg):
             qn, kn = {QkNorm.HEAD: (D, D), QkNorm.FULL: (q, kv),
                       QkNorm.HEADS: ((Poly.sym("A"), D), (Poly.sym("K"), D))}[mt.qk_norm]
@@ -517,9 +536,10 @@ class DecoderFamily(Spec):
             out.append(tensor(f"{base}embed_tokens.embed_scale", (), dtype, Kind.BUFFER))
         for i in range(cfg["num_hidden_layers"]):
             out += self.layer(f"{base}layers.{i}", cfg, mt)
-        out += self.norm(f"{base}norm", H, cfg, mt)
+        out += self.norm(f"{base}{mt.n('norm')}", H, cfg, mt)
         # Non-persistent buffers: never in a checkpoint saved by transformers 5, not parameters.
-        for prefix, size in mt.rotary(cfg) if mt.rotary else [("", rotary_size(cfg))]:
+        default = [("", rotary_size(cfg, partial=mt.rotary_partial))]
+        for prefix, size in mt.rotary(cfg) if mt.rotary else default:
             out += [tensor(f"{base}rotary_emb.{prefix}{which}", (Poly.const(size),), "float32", Kind.BUFFER)
                     for which in ("inv_freq", "original_inv_freq")]
         return out + row.tensors(cfg, base)
@@ -549,8 +569,9 @@ class DecoderFamily(Spec):
         attention = {Bias.NONE: "the attention projections never have a bias",
                      Bias.QKV: "q_proj, k_proj and v_proj always have a bias, o_proj never",
                      Bias.ALL: "every attention projection has a bias",
-                     Bias.CONFIG: "attention_bias decides the attention projections' biases"}[mt.attention_bias]
-        mlp = {Bias.ALL: "the MLP always has them", Bias.CONFIG: "mlp_bias decides the MLP's"}.get(
+                     Bias.CONFIG: f"{mt.bias_field or 'attention_bias'} decides the attention projections' biases"
+                     }[mt.attention_bias]
+        mlp = {Bias.ALL: "the MLP always has them", Bias.CONFIG: f"{mt.bias_field or 'mlp_bias'} decides the MLP's"}.get(
             mt.mlp_bias, "the MLP has none")
         return f"{attention}; {mlp}"
 
@@ -564,7 +585,7 @@ class DecoderFamily(Spec):
             out.append(f"q, k and v are one qkv_proj of (A + 2K)·D = {(a + 2 * k) * d} rows (A = {a} query heads, "
                        f"K = {k} key/value heads of D = {d}); o_proj is H×A·D")
         elif kv == H:
-            out.append(f"attention: q_proj, k_proj, v_proj and o_proj are H×H each (A = {a} heads of D = {d}, "
+            out.append(f"attention: q_proj, k_proj, v_proj and {mt.n('o_proj')} are H×H each (A = {a} heads of D = {d}, "
                        "as many key/value heads as query heads), so 4H² per layer")
         else:
             qs = "H×H" if q == H else "A·D×H"
@@ -575,7 +596,7 @@ class DecoderFamily(Spec):
             rest = "o_proj and the MLP have none" if mt.mlp_bias == Bias.NONE else "o_proj has none"
             out.append(f"{mt.prefix}: q_proj, k_proj and v_proj carry biases (A·D + 2K·D per layer); {rest}")
         elif mt.attention_bias == Bias.CONFIG and qkv_bias:
-            out.append("attention_bias: all four projections carry a bias")
+            out.append(f"{mt.bias_field or 'attention_bias'}: all four projections carry a bias")
         elif mt.attention_bias == Bias.ALL:
             out.append("every attention projection carries a bias")
         if mt.norm == NormKind.NONE:
@@ -631,7 +652,7 @@ class DecoderFamily(Spec):
                        "each with its original_inv_freq, float32 non-persistent buffers")
         else:
             out.append("rotary position embeddings have no parameters: inv_freq and original_inv_freq "
-                       f"({rotary_size(cfg)} each, float32) are non-persistent buffers")
+                       f"({rotary_size(cfg, partial=mt.rotary_partial)} each, float32) are non-persistent buffers")
         if self.types[cfg["model_type"]].scaled_embedding:
             out.append("embed_tokens scales its output by √H: embed_scale is a scalar buffer, not a parameter")
         return out
@@ -657,7 +678,7 @@ class DecoderFamily(Spec):
         if mt.qk_norm == QkNorm.NONE and f"{layer}self_attn.q_norm.weight" in shapes:
             return False, False
         proj = "qkv_proj" if mt.fused_qkv else "q_proj"
-        q_bias, o_bias = f"{layer}self_attn.{proj}.bias" in shapes, f"{layer}self_attn.o_proj.bias" in shapes
+        q_bias, o_bias = f"{layer}self_attn.{proj}.bias" in shapes, f"{layer}self_attn.{mt.n('o_proj')}.bias" in shapes
         bias = {Bias.NONE: not q_bias and not o_bias, Bias.QKV: q_bias and not o_bias, Bias.ALL: q_bias and o_bias,
                 Bias.CONFIG: q_bias == o_bias}[mt.attention_bias]
         return all(m in shapes for m in marks), bias
@@ -685,7 +706,7 @@ class DecoderFamily(Spec):
         for mt in candidates:
             if mt.fused_qkv:
                 qkv = shapes.get(layer + "qkv_proj.weight")
-                o = shapes.get(layer + "o_proj.weight")
+                o = shapes.get(layer + mt.n("o_proj") + ".weight")
                 if not (qkv and o) or len(qkv) != 2 or len(o) != 2:
                     continue
                 q_rows, kv_rows = o[1], (qkv[0] - o[1]) // 2
@@ -706,7 +727,8 @@ class DecoderFamily(Spec):
         a, kv, d = found
         cfg: dict[str, Any] = {"model_type": mt.model_type, "vocab_size": v, "hidden_size": h,
                                "num_hidden_layers": count_layers(shapes, r"decoder\.layers\.(\d+)\."),
-                               "num_attention_heads": a, "num_key_value_heads": kv, "head_dim": d}
+                               "num_attention_heads": a, "num_key_value_heads": kv, "head_dim": d,
+                               "pad_token_id": None}  # not in the weights; Phi3Config's default 32000 may not fit
         if known:
             notes = [f"num_attention_heads and num_key_value_heads are not in the weights; taken as {a} and {kv} "
                      f"from head_dim {d} (q_norm's size)"]
@@ -714,7 +736,7 @@ class DecoderFamily(Spec):
             notes = [f"num_attention_heads, num_key_value_heads and head_dim are not in the weights; taken as {a}, "
                      f"{kv} and {d} (the count depends only on A·D = {q_rows} and K·D = {kv_rows})"]
         if mt.attention_bias == Bias.CONFIG:
-            cfg["attention_bias"] = (layer + ("qkv_proj" if mt.fused_qkv else "q_proj") + ".bias") in shapes
+            cfg[mt.bias_field or "attention_bias"] = (layer + ("qkv_proj" if mt.fused_qkv else "q_proj") + ".bias") in shapes
         if mt.qk_norm_flag:
             cfg[mt.qk_norm_flag] = layer + "q_norm.weight" in shapes
         return cfg, mt, notes
@@ -726,7 +748,7 @@ class DecoderFamily(Spec):
         if first is None or len(first) != 2:
             return False
         cfg["intermediate_size"] = first[0] // 2 if mt.mlp == Mlp.GATE_UP else first[0]
-        if mt.mlp_bias == Bias.CONFIG:
+        if mt.mlp_bias == Bias.CONFIG and not mt.bias_field:
             cfg["mlp_bias"] = f"decoder.layers.0.mlp.{mt.mlp_parts[0]}.bias" in shapes
         return True
 
