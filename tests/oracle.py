@@ -40,7 +40,19 @@ def build(config: Mapping[str, Any], model_class: str, **kwargs: Any) -> Truth:
     cfg = make_config(config)
     with torch.device("meta"):
         model = getattr(transformers, model_class)(cfg, **kwargs)
+        untie_t5_v11(model, config)
     return truth(model)
+
+
+def untie_t5_v11(model: torch.nn.Module, config: Mapping[str, Any]) -> None:
+    """T5 v1.1 as from_pretrained loads it: transformers 5's T5Config forces tie_word_embeddings to true on
+    construction, so the model built from a v1.1 config ties lm_head to shared; from_pretrained unties them
+    when the checkpoint stores two different matrices, which every v1.1 release does
+    (tests/test_family_t5.py::test_from_pretrained_unties_v11 shows it on a real save). The oracle does the
+    same explicitly, so that it counts what users load."""
+    if (config.get("model_type") == "t5" and config.get("tie_word_embeddings") is False
+            and getattr(model, "lm_head", None) is not None and model.lm_head.weight is model.shared.weight):
+        model.lm_head.weight = torch.nn.Parameter(torch.empty_like(model.lm_head.weight))
 
 
 def truth(model: torch.nn.Module) -> Truth:

@@ -35,18 +35,50 @@ def test_every_preset_every_class(name: str, model_class: str) -> None:
 
 
 def test_preset_totals() -> None:
-    """Exact totals of the default class (T5ForConditionalGeneration; lm_head tied, as transformers 5 builds it)."""
+    """Exact totals of the default class (T5ForConditionalGeneration); v1.1 with its own lm_head, as its
+    checkpoints store it and from_pretrained loads it."""
     totals = {name: paramscope.inspect(name).parameters for name in PRESETS}
     assert totals == {"t5-small": 60_506_624, "t5-base": 222_903_552,
-                      "google/t5-v1_1-small": 60_511_616, "google/t5-v1_1-base": 222_903_552}
+                      "google/t5-v1_1-small": 76_961_152, "google/t5-v1_1-base": 247_577_856}
     assert {n: p.published for n, p in PRESETS.items()} == {
         "t5-small": "60M", "t5-base": "220M", "google/t5-v1_1-small": None, "google/t5-v1_1-base": None}
     for alias in ("google-t5/t5-small", "t5-v1_1-base"):
         assert paramscope.inspect(alias).inventory.family == "t5"
-    # v1.1 unties lm_head in its checkpoints: from_pretrained keeps it, V·H more than the built model.
+    # v1.1 unties lm_head in its checkpoints: from_pretrained keeps it, V·H more than the model built from
+    # the config alone by transformers 5.
     a = paramscope.inspect("google/t5-v1_1-small")
-    assert any("adding V·H = 16,449,536 parameters" in n for n in a.inventory.notes)
-    assert a.parameters + 32128 * 512 == 76_961_152
+    assert any("lm_head is a matrix of its own, V·H = 16,449,536 parameters" in n for n in a.inventory.notes)
+    assert a.parameters - 32128 * 512 == 60_511_616
+
+
+def test_from_pretrained_unties_v11(tmp_path: Path) -> None:
+    """What the oracle's untie_t5_v11 stands for, on a real save: a v1.1-like checkpoint (tie_word_embeddings
+    false, lm_head stored with values of its own) loads untied, and paramscope counts what it loads."""
+    import json
+
+    import torch
+    import transformers
+    from safetensors.torch import save_file
+
+    cfg = transformers.T5Config(vocab_size=100, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_decoder_layers=1,
+                                num_heads=4, feed_forward_proj="gated-gelu", tie_word_embeddings=False)
+    torch.manual_seed(0)
+    built = transformers.T5ForConditionalGeneration(cfg)
+    assert built.lm_head.weight is built.shared.weight  # T5Config forced the tie
+    state = {k: v.clone().contiguous() for k, v in built.state_dict().items()}
+    state["lm_head.weight"] = torch.randn_like(state["lm_head.weight"])
+    save_file(state, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    raw = {**json.loads(cfg.to_json_string()), "tie_word_embeddings": False}
+    raw.pop("scale_decoder_outputs", None)
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    transformers.logging.set_verbosity_error()
+    loaded = transformers.T5ForConditionalGeneration.from_pretrained(tmp_path)
+    assert loaded.lm_head.weight is not loaded.shared.weight
+    n = sum(p.numel() for p in loaded.parameters())
+    assert n == sum(p.numel() for p in built.parameters()) + 100 * 16
+    a = paramscope.inspect(tmp_path)
+    assert a.parameters == n and a.reconciliation is not None and a.reconciliation.agrees
+    assert paramscope.inspect(tmp_path / "config.json", model_class="T5ForConditionalGeneration").parameters == n
 
 
 def test_legacy_class_is_conditional_generation() -> None:

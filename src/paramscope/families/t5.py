@@ -241,8 +241,14 @@ def tensors(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]
         out += _stack(f"{p}encoder", cfg["num_layers"], False, cfg, shared)
         out += _stack(f"{p}decoder", cfg["num_decoder_layers"], True, cfg, shared)
     if model_class in (GENERATION, LEGACY_GENERATION):
-        # transformers 5 ties lm_head to shared whatever tie_word_embeddings says (T5Config forces it).
-        out.append(tensor("lm_head.weight", (V, H), dt, Kind.ALIAS, shared))
+        if cfg["tie_word_embeddings"]:
+            out.append(tensor("lm_head.weight", (V, H), dt, Kind.ALIAS, shared))
+        else:
+            # T5 v1.1: tie_word_embeddings false; its checkpoints store their own lm_head and from_pretrained
+            # keeps it (transformers 5's T5Config forces the flag to true on construction, so a model built
+            # from the config alone ties them; from_pretrained unties them when the checkpoint's two matrices
+            # differ). The count is the checkpoint's: V·H more.
+            out.append(tensor("lm_head.weight", (V, H), dt))
     elif model_class == "T5ForSequenceClassification":
         out += linear("classification_head.dense", H, H, dt) + linear("classification_head.out_proj", C, H, dt)
     elif model_class == "T5ForTokenClassification":
@@ -259,10 +265,11 @@ def notes(cfg: Mapping[str, Any], model_class: str, options: Mapping[str, Any]) 
     if model_class in (GENERATION, LEGACY_GENERATION) and not cfg["tie_word_embeddings"]:
         n = cfg["vocab_size"] * cfg["d_model"]
         out.append(
-            "tie_word_embeddings is false (T5 v1.1), yet transformers 5 builds T5 with lm_head tied to shared: "
-            "T5Config forces the tie and keeps the flag only as scale_decoder_outputs. from_pretrained on a "
-            "checkpoint that stores its own lm_head (every v1.1 release) un-ties them with a warning, adding "
-            f"V·H = {n:,} parameters to the count shown here"
+            f"tie_word_embeddings is false (T5 v1.1): lm_head is a matrix of its own, V·H = {n:,} parameters, as "
+            "the checkpoints store it and from_pretrained loads it. transformers 5's T5Config forces the flag to "
+            "true on construction (keeping it as scale_decoder_outputs), so T5ForConditionalGeneration(config) "
+            "alone ties lm_head to shared and counts V·H less; from_pretrained unties them, with a warning, "
+            "when the checkpoint's two matrices differ"
         )
     proj = cfg["feed_forward_proj"]
     if cfg["is_gated_act"] != proj.startswith("gated-"):
@@ -312,9 +319,9 @@ def formula_notes(cfg: Mapping[str, Any], model_class: str, names: frozenset[str
             )
         else:
             out.append(
-                "T5 v1.1 unties lm_head (tie_word_embeddings false, no H^-0.5 scaling), but transformers 5 "
-                "builds it tied all the same; from_pretrained on a v1.1 checkpoint keeps its own lm_head, "
-                "V·H more"
+                "T5 v1.1 unties lm_head (tie_word_embeddings false, no H^-0.5 scaling): a V×H matrix of its own, "
+                "as its checkpoints store it and from_pretrained loads it (a model built from the config alone "
+                "by transformers 5 ties it)"
             )
     if "classification_head.out_proj.weight" in names:
         out.append("the classification head is a dense H×H + H and an output C×H + C, over the decoder's "
