@@ -32,7 +32,6 @@ import io
 import math
 import os
 import pickletools
-import stat
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from ..errors import FormatError
 from ..inventory import Kind, Tensor, check_unique
 from ..limits import MAX_DEPTH, MAX_DIM, MAX_LINE, MAX_NDIM, MAX_PICKLE_BYTES, MAX_TENSORS
 from ..units import safe
+from .files import open_regular
 
 __all__ = ["ALLOWED_GLOBALS", "TorchCheckpoint", "looks_like", "read"]
 
@@ -1505,35 +1505,6 @@ def read(path: str | os.PathLike[str]) -> TorchCheckpoint:
     except Exception as e:  # the contract: any input bytes give a FormatError, never another exception
         detail = " ".join(str(e).split())[:200]
         raise FormatError(f"{shown}: cannot read the checkpoint ({type(e).__name__}: {detail}); {_FIX}") from e
-
-
-def open_regular(path: str | bytes | os.PathLike[str], shown: str, folder_fix: str) -> io.BufferedReader:
-    """``open(path, "rb")`` for a regular file only, as a FormatError naming ``shown`` otherwise.
-
-    Opened non-blocking and checked with ``fstat`` (no race with a ``stat`` before it): a named pipe called
-    ``pytorch_model.bin`` would block a plain ``open()`` forever, a device would be read without end.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise FormatError(f"{shown}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise FormatError(f"{shown}: is a folder; {folder_fix}") from None
-    except (OSError, ValueError) as e:  # ENAMETOOLONG, ELOOP, EACCES ...; ValueError: a NUL in the path
-        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise FormatError(f"{shown}: cannot open ({why}); check the path and its permissions") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise FormatError(f"{shown}: is a folder; {folder_fix}")
-        if not stat.S_ISREG(mode):
-            raise FormatError(f"{shown}: not a regular file (a named pipe, device or socket); pass a file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def looks_like(path: str | os.PathLike[str]) -> bool:
