@@ -36,10 +36,10 @@ from .errors import FormatError, ParamscopeError
 __all__ = [
     "Limit", "budget", "exceeded", "number",
     "LAYERS", "TENSORS", "NAME_CHARS", "REGEX_TEXT", "CONFIG_BYTES", "HEADER_BYTES", "INDEX_BYTES",
-    "PICKLE_BYTES", "PICKLE_OPS", "PICKLE_OBJECTS", "PICKLE_MEMO", "DEFLATE_RATIO", "WALK", "DEPTH",
+    "TF_INDEX_BYTES", "TF_KEY_BYTES", "TF_STATE_BYTES", "PICKLE_BYTES", "PICKLE_OPS", "PICKLE_OBJECTS", "PICKLE_MEMO", "DEFLATE_RATIO", "WALK", "DEPTH",
     "NDIM", "DIM", "LINE",
     "MAX_LAYERS", "MAX_TENSORS", "MAX_NAME_CHARS", "MAX_REGEX_TEXT", "MAX_CONFIG_BYTES", "MAX_HEADER_BYTES",
-    "MAX_INDEX_BYTES", "MAX_PICKLE_BYTES", "MAX_PICKLE_OPS", "MAX_PICKLE_OBJECTS", "MAX_PICKLE_MEMO",
+    "MAX_INDEX_BYTES", "MAX_TF_INDEX_BYTES", "MAX_TF_KEY_BYTES", "MAX_TF_STATE_BYTES", "MAX_PICKLE_BYTES", "MAX_PICKLE_OPS", "MAX_PICKLE_OBJECTS", "MAX_PICKLE_MEMO",
     "MAX_DEFLATE_RATIO", "MAX_WALK", "MAX_DEPTH", "MAX_NDIM", "MAX_DIM", "MAX_LINE",
 ]
 
@@ -102,6 +102,17 @@ HEADER_BYTES = _limit("HEADER_BYTES", 100_000_000, "bytes")
 INDEX_BYTES = _limit("INDEX_BYTES", 64 * 1024 * 1024, "bytes")
 
 # --------------------------------------------------------------------------------------------------
+# TensorFlow checkpoints.
+
+# A BERT-base .index is about 20 kB (100 bytes per variable): 256 MiB is millions of variables.
+TF_INDEX_BYTES = _limit("TF_INDEX_BYTES", 256 * 1024 * 1024, "bytes")
+# Prefix compression lets keys grow faster than the file (1-3x in real indexes): the bytes of all keys
+# rebuilt are held to 8 per byte of the index plus 1 MiB, so work and memory stay linear in the file.
+TF_KEY_BYTES = _limit("TF_KEY_BYTES", 1 << 34, "bytes of keys", allowance=1 << 20, per_byte=8)
+# The "checkpoint" text file names a few paths (a few hundred bytes).
+TF_STATE_BYTES = _limit("TF_STATE_BYTES", 1024 * 1024, "bytes")
+
+# --------------------------------------------------------------------------------------------------
 # Pickles (torch.save). The relative ones are shares of the bytes the file spends on the pickle (its
 # stored, possibly compressed, size), so a pickle's work is linear in the file whatever it says.
 
@@ -137,6 +148,9 @@ MAX_REGEX_TEXT = REGEX_TEXT.value
 MAX_CONFIG_BYTES = CONFIG_BYTES.value
 MAX_HEADER_BYTES = HEADER_BYTES.value
 MAX_INDEX_BYTES = INDEX_BYTES.value
+MAX_TF_INDEX_BYTES = TF_INDEX_BYTES.value
+MAX_TF_KEY_BYTES = TF_KEY_BYTES.value
+MAX_TF_STATE_BYTES = TF_STATE_BYTES.value
 MAX_PICKLE_BYTES = PICKLE_BYTES.value
 MAX_PICKLE_OPS = PICKLE_OPS.value
 MAX_PICKLE_OBJECTS = PICKLE_OBJECTS.value

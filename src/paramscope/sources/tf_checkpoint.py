@@ -47,16 +47,13 @@ from .files import open_regular
 MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
 BLOCK_TRAILER_SIZE = 5
-# A BERT-base index is about 20 kB; an index this large is not one we should hold in memory.
-MAX_INDEX_BYTES = 256 * 1024 * 1024
-_FOLDER_FIX = "pass the checkpoint prefix, its .index file or its folder"
-# Prefix compression lets keys grow faster than the file (about 1-3x in real indexes); this bounds the
-# memory and time spent rebuilding keys to a small multiple of the file size.
-MAX_KEY_BYTES_PER_INDEX_BYTE = 8
-KEY_BYTES_ALLOWANCE = 1024 * 1024
-MAX_CHECKPOINT_FILE_BYTES = 1024 * 1024  # the "checkpoint" text file names a few paths
+# Caps on what a file can make us read or rebuild are in paramscope.limits (TF_INDEX_BYTES, TF_KEY_BYTES,
+# TF_STATE_BYTES, TENSORS, REGEX_TEXT); MAX_RANK and MAX_ELEMENTS are facts of the format.
+MAX_INDEX_BYTES = limits.MAX_TF_INDEX_BYTES
+MAX_CHECKPOINT_FILE_BYTES = limits.MAX_TF_STATE_BYTES
 MAX_RANK = 254  # TensorShape::MaxDimensions()
 MAX_ELEMENTS = 2**62
+_FOLDER_FIX = "pass the checkpoint prefix, its .index file or its folder"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 TF2_VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -304,7 +301,7 @@ class _Table:
                               "the index is corrupt, copy it again") from e
         self.blocks_end = footer  # blocks (and their trailers) lie before the footer
         # Every key rebuilt (index and data blocks) draws on this, so work and memory stay linear.
-        self.key_budget = MAX_KEY_BYTES_PER_INDEX_BYTE * n + KEY_BYTES_ALLOWANCE
+        self.key_budget = limits.budget(limits.TF_KEY_BYTES, n)
 
     def _block(self, handle: _Handle, what: str) -> bytes:
         """The contents of one block, after checking its place, compression type and checksum."""
@@ -350,7 +347,8 @@ class _Table:
                     raise _Corrupt("an entry runs past the end of its block")
                 self.key_budget -= shared + unshared
                 if self.key_budget < 0:
-                    raise _Corrupt(f"keys expand to more than {MAX_KEY_BYTES_PER_INDEX_BYTE} times the file's size")
+                    raise limits.exceeded(self.where, limits.TF_KEY_BYTES, "the keys rebuilt from the index come to",
+                                          nbytes=len(self.data))
                 key = key[:shared] + block[pos:pos + unshared]
                 pos += unshared
                 yield key, block[pos:pos + value_len]
