@@ -22,6 +22,8 @@ Engines:
   for ``--seconds``; it stops at the first finding, which it prints.
 
 Budget: ``--seconds`` per target (default 60) or ``--runs`` executions per target, whichever ends first.
+Inputs of ``config`` (and all, with ``--pipeline``) run in a forked child each (``--isolate``), since a layer
+count in a config can ask for unbounded work until MAX_LAYERS is enforced everywhere.
 A finding is any exception other than ``ParamscopeError`` (a crash), any execution over ``--slow`` seconds
 (default 1.0) and any growth of peak memory over ``--memory`` MB (default 200); each is saved under
 ``--out`` with the traceback. With ``--pipeline``, every input the reader accepts is also rendered
@@ -41,6 +43,7 @@ import os
 import pickle
 import random
 import resource
+import signal
 import struct
 import subprocess
 import sys
@@ -150,7 +153,8 @@ BERT_CONFIG = {"model_type": "bert", "architectures": ["BertForMaskedLM"], "voca
                "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 32,
                "max_position_embeddings": 64, "type_vocab_size": 2}
 LLAMA_CONFIG = {"model_type": "llama", "vocab_size": 128, "hidden_size": 16, "num_hidden_layers": 2,
-                "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 40, "tie_word_embeddings": False}
+                "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 40,
+                "tie_word_embeddings": False}
 
 
 def seeds(target: str) -> list[bytes]:
@@ -262,8 +266,11 @@ def _in_data_pkl(rng: random.Random, seed: bytes, corpus: list[bytes]) -> bytes:
     """torch-zip: half the time, mutate data.pkl inside a valid zip (the CRC check would stop most others)."""
     import io
 
-    with zipfile.ZipFile(io.BytesIO(seed)) as z:
-        pkl = z.read("archive/data.pkl")
+    try:
+        with zipfile.ZipFile(io.BytesIO(seed)) as z:
+            pkl = z.read("archive/data.pkl")
+    except Exception:  # noqa: BLE001 - a kept mutant that is no longer a zip
+        return mutate(rng, seed, corpus)
     return _zip(mutate(rng, pkl, [pkl]))
 
 
@@ -316,27 +323,75 @@ def run_one(target: Target, data: bytes, findings: Findings, pipeline: bool) -> 
         findings.record(target.name, "memory", data, f"peak memory grew {grown / 1024:.0f} MB")
 
 
-def fuzz_mutate(name: str, seconds: float, runs: int, findings: Findings, pipeline: bool, seed: int) -> int:
+def run_isolated(target: Target, data: bytes, findings: Findings, pipeline: bool) -> None:
+    """``run_one`` in a forked child with its own memory limit and an alarm, for targets whose work a hostile
+    input can make unbounded (so the fuzzer survives it and reports it)."""
+    read_end, write_end = os.pipe()
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return
+        os.close(read_end)
+        code = 0
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (ISOLATED_BYTES, ISOLATED_BYTES))
+            signal.alarm(max(1, int(findings.slow * 10)))
+            from paramscope.errors import ParamscopeError
+
+            try:
+                target(data)
+                if pipeline:
+                    target.render()
+            except ParamscopeError:
+                pass
+        except BaseException as e:  # noqa: BLE001
+            frame = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
+            where = f"{type(e).__name__} at {Path(frame.filename).name}:{frame.lineno} ({frame.name})" if frame else \
+                type(e).__name__
+            os.write(write_end, (where + "\n" + traceback.format_exc()).encode("utf-8", "backslashreplace")[:65536])
+            code = 3
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    seconds = time.perf_counter() - start
+    if os.WIFSIGNALED(status):
+        kind = "slow" if os.WTERMSIG(status) == signal.SIGALRM else "signal"
+        findings.record(target.name, kind, data, f"killed by signal {os.WTERMSIG(status)} after {seconds:.1f} s")
+    elif report:
+        where, _, detail = report.partition("\n")
+        kind = "memory" if where.startswith("MemoryError") else "crash"
+        findings.record(target.name, kind, data, detail, where)
+    elif seconds > findings.slow:
+        findings.record(target.name, "slow", data, f"{seconds:.2f} s")
+
+
+ISOLATED_BYTES = 2 << 30
+
+
+def fuzz_mutate(name: str, seconds: float, runs: int, findings: Findings, pipeline: bool, seed: int,
+                runner: Callable[..., None] = run_one) -> int:
     rng = random.Random(seed)
     target = Target(name, Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-")))
     corpus = seeds(name)
     done, deadline = 0, time.monotonic() + seconds
     for data in corpus:
-        run_one(target, data, findings, pipeline)
+        runner(target, data, findings, pipeline)
     while done < runs and time.monotonic() < deadline:
         base = rng.choice(corpus)
         if name == "torch-zip" and rng.random() < 0.5:
             data = _in_data_pkl(rng, base, corpus)
         else:
             data = mutate(rng, base, corpus)
-        run_one(target, data, findings, pipeline)
+        runner(target, data, findings, pipeline)
         done += 1
         if done % 500 == 0 and len(corpus) < 64 and len(data) < 1 << 20:
             corpus.append(data)  # keep some mutants: mutations of mutations go deeper
     return done
 
 
-def fuzz_hypothesis(name: str, seconds: float, runs: int, findings: Findings, pipeline: bool, seed: int) -> int:
+def fuzz_hypothesis(name: str, seconds: float, runs: int, findings: Findings, pipeline: bool, seed: int,
+                    runner: Callable[..., None] = run_one) -> int:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -367,15 +422,14 @@ def fuzz_hypothesis(name: str, seconds: float, runs: int, findings: Findings, pi
     count = [0]
     deadline = time.monotonic() + seconds
 
-    @settings(max_examples=runs, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
-    @given(data=inputs)
     def one(data: bytes) -> None:
-        if time.monotonic() < deadline:
-            run_one(target, data, findings, pipeline)
-            count[0] += 1
+        runner(target, data, findings, pipeline)
+        count[0] += 1
 
-    one()
+    while count[0] < runs and time.monotonic() < deadline:  # batches: hypothesis itself has no time budget
+        batch = settings(max_examples=min(20, runs - count[0]), deadline=None, database=None,
+                         suppress_health_check=list(HealthCheck))(given(data=inputs)(one))
+        batch()
     return count[0]
 
 
@@ -442,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=float, default=200.0, help="peak memory growth (MB) that is a finding")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pipeline", action="store_true", help="also render every accepted input")
+    parser.add_argument("--isolate", choices=("auto", "always", "never"), default="auto",
+                        help="run each input in a forked child with its own memory limit and alarm (auto: for "
+                             "config and --pipeline, whose work a number in the input can make unbounded)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "paramscope-fuzz")
     args = parser.parse_args(argv)
     targets = args.targets or list(TARGETS)
@@ -457,10 +514,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}:")
         if args.engine == "atheris":
             done = fuzz_atheris(name, args.seconds, args.runs, findings, args.seed)
-        elif args.engine == "hypothesis":
-            done = fuzz_hypothesis(name, args.seconds, args.runs, findings, args.pipeline, args.seed)
         else:
-            done = fuzz_mutate(name, args.seconds, args.runs, findings, args.pipeline, args.seed)
+            isolate = args.isolate == "always" or args.isolate == "auto" and (name == "config" or args.pipeline)
+            engine = fuzz_hypothesis if args.engine == "hypothesis" else fuzz_mutate
+            done = engine(name, args.seconds, args.runs, findings, args.pipeline, args.seed,
+                          run_isolated if isolate else run_one)
         total += done
         mine = sum(1 for sig in findings.seen if sig.startswith(f"{name}:"))
         print(f"  {done:,} executions in {time.monotonic() - start:.0f} s, {mine} distinct findings")

@@ -207,10 +207,11 @@ TORCH_CASES: dict[str, tuple[Builder, tuple[str, ...]]] = {
     "BINUNICODE8-2**63": (_zip("len8.pt", lambda: PROTO + b"\x8d" + struct.pack("<Q", 1 << 63) + b"."),
                           ("middle of an opcode",)),
     "BINBYTES-4GB": (_zip("bytes4g.pt", lambda: PROTO + b"B\xff\xff\xff\xff."), ("middle of an opcode",)),
-    "storage-numel-2**62": (_zip("numel.pt", lambda: PROTO + TENSOR.replace(b"K\x01tQ", b"\x8a\x08" + (1 << 62).to_bytes(
-        8, "little") + b"tQ") + b"."), ("outside [0",)),
+    "storage-numel-2**62": (_zip("numel.pt", lambda: PROTO + TENSOR.replace(
+        b"K\x01tQ", b"\x8a\x08" + (1 << 62).to_bytes(8, "little") + b"tQ") + b"."), ("outside [0",)),
     # deep nesting
-    "nested-lists": (_zip("deep.pt", lambda: PROTO + b"]" * 200_000 + b"a" * 199_999 + b"."), ("nested more than 100",)),
+    "nested-lists": (_zip("deep.pt", lambda: PROTO + b"]" * 200_000 + b"a" * 199_999 + b"."),
+                     ("nested more than 100",)),
     "nested-tuple-key": (_zip("tkey.pt", lambda: PROTO + b"}(" + b")" + b"\x85" * 200_000 + b"K\x01u."),
                          ("dict key or set element is a tuple",)),
     "truncated-zip": (_truncated_zip, ("truncated or damaged",)),
@@ -385,7 +386,7 @@ NOT_REGULAR = """
 import sys
 from paramscope.errors import FormatError
 from paramscope.sources import tf_checkpoint, torch_pickle
-for read, path in [(torch_pickle.read, sys.argv[1]), (tf_checkpoint.read, sys.argv[2]), (tf_checkpoint.read, sys.argv[3])]:
+for read, path in zip([torch_pickle.read, tf_checkpoint.read, tf_checkpoint.read], sys.argv[1:]):
     try:
         read(path)
     except FormatError as e:

@@ -720,7 +720,8 @@ def _read(path: str | os.PathLike[str]) -> list[Tensor]:
         if key not in hidden:
             name = key.decode("utf-8", "backslashreplace")  # TF names are UTF-8; never fail on other bytes
             if name in listed:
-                raise FormatError(f"{index}: two keys read as the name {_show(key)}; the index is corrupt, copy it again")
+                raise FormatError(f"{index}: two keys read as the name {_show(key)}; the index is corrupt, copy it "
+                                  "again")
             listed[name] = (_dtype_name(entry.dtype), entry.shape)
     kinds = _kinds(listed)
     return [Tensor(name, shape, dtype, kinds[name]) for name, (dtype, shape) in sorted(listed.items())]
