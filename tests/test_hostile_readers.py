@@ -46,7 +46,12 @@ from paramscope.cli import main
 start = time.perf_counter()
 code = main(sys.argv[1:])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak; ru_maxrss would include the forking parent's (pytest's) memory before exec
+try:
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 sys.stdout.write("\\n" + json.dumps({"code": code, "seconds": seconds, "megabytes": peak}) + "\\n")
 """
 
