@@ -317,7 +317,7 @@ def run_one(target: Target, data: bytes, findings: Findings, pipeline: bool) -> 
         findings.record(target.name, "crash", data, traceback.format_exc(), where)
     seconds = time.perf_counter() - start
     if seconds > findings.slow:
-        findings.record(target.name, "slow", data, f"{seconds:.2f} s")
+        findings.record(target.name, "slow", data, f"{seconds:.2f} s", f"over {findings.slow:g} s")
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     if grown > findings.memory_kb:
         findings.record(target.name, "memory", data, f"peak memory grew {grown / 1024:.0f} MB")
@@ -357,13 +357,14 @@ def run_isolated(target: Target, data: bytes, findings: Findings, pipeline: bool
     seconds = time.perf_counter() - start
     if os.WIFSIGNALED(status):
         kind = "slow" if os.WTERMSIG(status) == signal.SIGALRM else "signal"
-        findings.record(target.name, kind, data, f"killed by signal {os.WTERMSIG(status)} after {seconds:.1f} s")
+        findings.record(target.name, kind, data, f"killed by signal {os.WTERMSIG(status)} after {seconds:.1f} s",
+                        f"killed by signal {os.WTERMSIG(status)}")
     elif report:
         where, _, detail = report.partition("\n")
         kind = "memory" if where.startswith("MemoryError") else "crash"
         findings.record(target.name, kind, data, detail, where)
     elif seconds > findings.slow:
-        findings.record(target.name, "slow", data, f"{seconds:.2f} s")
+        findings.record(target.name, "slow", data, f"{seconds:.2f} s", f"over {findings.slow:g} s")
 
 
 ISOLATED_BYTES = 2 << 30
