@@ -18,8 +18,7 @@ from ..families import choose
 from ..families.base import Family
 from ..inventory import Inventory, check_unique
 
-# A config.json is a few kB; anything this large is not one, and is not read into memory.
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
+from ..limits import MAX_CONFIG_BYTES  # a config.json is a few kB; see limits.py
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,9 +19,7 @@ from pathlib import Path
 from ..errors import FormatError
 from ..inventory import Tensor
 
-# The official reader refuses headers above 100,000,000 bytes; so do we.
-MAX_HEADER_BYTES = 100_000_000
-MAX_INDEX_BYTES = 64 * 1024 * 1024
+from ..limits import MAX_HEADER_BYTES, MAX_INDEX_BYTES  # the official reader's cap; see limits.py
 
 # safetensors dtype -> (torch spelling, bytes per element; None for sub-byte types).
 DTYPES: dict[str, tuple[str, float]] = {

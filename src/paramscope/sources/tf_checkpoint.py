@@ -31,26 +31,29 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .. import limits
 from ..errors import FormatError
 from ..inventory import Kind, Tensor
+from ..limits import MAX_REGEX_TEXT, MAX_TENSORS
+from ..units import safe
+from .files import open_regular
 
 MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
 BLOCK_TRAILER_SIZE = 5
-# A BERT-base index is about 20 kB; an index this large is not one we should hold in memory.
-MAX_INDEX_BYTES = 256 * 1024 * 1024
-# Prefix compression lets keys grow faster than the file (about 1-3x in real indexes); this bounds the
-# memory and time spent rebuilding keys to a small multiple of the file size.
-MAX_KEY_BYTES_PER_INDEX_BYTE = 8
-KEY_BYTES_ALLOWANCE = 1024 * 1024
-MAX_CHECKPOINT_FILE_BYTES = 1024 * 1024  # the "checkpoint" text file names a few paths
+# Caps on what a file can make us read or rebuild are in paramscope.limits (TF_INDEX_BYTES, TF_KEY_BYTES,
+# TF_STATE_BYTES, TENSORS, REGEX_TEXT); MAX_RANK and MAX_ELEMENTS are facts of the format.
+MAX_INDEX_BYTES = limits.MAX_TF_INDEX_BYTES
+MAX_CHECKPOINT_FILE_BYTES = limits.MAX_TF_STATE_BYTES
 MAX_RANK = 254  # TensorShape::MaxDimensions()
 MAX_ELEMENTS = 2**62
+_FOLDER_FIX = "pass the checkpoint prefix, its .index file or its folder"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 TF2_VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -92,21 +95,26 @@ def _resolve(path: str | os.PathLike[str]) -> tuple[str, str]:
         return _resolve_folder(p)
     if text.endswith(".index"):
         prefix = text[: -len(".index")]
-    else:
-        shard = re.fullmatch(r"(.+)\.data-\d{5,}-of-\d{5,}", text, flags=re.DOTALL)
-        prefix = shard.group(1) if shard else text
+    else:  # <prefix>.data-00000-of-00001; the regular expression only sees the short tail
+        head, sep, tail = text.rpartition(".data-")
+        shard = sep and head and len(tail) <= 64 and re.fullmatch(r"\d{5,}-of-\d{5,}", tail)
+        prefix = head if shard else text
     index = prefix + ".index"
     if not os.path.isfile(index):
+        if os.path.lexists(index) and not os.path.isdir(index):
+            raise FormatError(f"{safe(index)}: not a regular file (a named pipe, device, socket or broken link); "
+                              "pass a TensorFlow checkpoint's prefix, its .index file or its folder")
         if any(p.parent.glob(glob.escape(Path(prefix).name) + ".data-*")):
-            raise FormatError(f"{text}: missing index {Path(index).name}; copy every file of the checkpoint")
-        raise FormatError(f"{text}: no TensorFlow checkpoint here ({Path(index).name} does not exist); "
+            raise FormatError(f"{safe(text)}: missing index {safe(Path(index).name)}; copy every file of the "
+                              "checkpoint")
+        raise FormatError(f"{safe(text)}: no TensorFlow checkpoint here ({safe(Path(index).name)} does not exist); "
                           "pass the checkpoint prefix (e.g. model.ckpt), its .index file or its folder")
     return prefix, index
 
 
 def _resolve_folder(folder: Path) -> tuple[str, str]:
     state = folder / "checkpoint"
-    if state.is_file():
+    if state.exists() and not state.is_dir():  # a named pipe too: refused, never opened blocking
         target = _checkpoint_file_target(state)
         candidates = [target if os.path.isabs(target) else str(folder / target)]
         if os.path.isabs(target):  # written on another machine: look next to the checkpoint file too
@@ -114,39 +122,56 @@ def _resolve_folder(folder: Path) -> tuple[str, str]:
         for prefix in candidates:
             if os.path.isfile(prefix + ".index"):
                 return prefix, prefix + ".index"
-        raise FormatError(f"{state}: names checkpoint {target!r} but {Path(candidates[0]).name}.index does not "
-                          "exist; copy every file of the checkpoint, or pass its prefix directly")
+        raise FormatError(f"{safe(str(state))}: names checkpoint {safe(repr(target))} but "
+                          f"{safe(Path(candidates[0]).name)}.index does not exist; copy every file of the "
+                          "checkpoint, or pass its prefix directly")
     indexes = sorted(q.name for q in folder.glob("*.index") if q.is_file())
     if len(indexes) == 1:
         index = str(folder / indexes[0])
         return index[: -len(".index")], index
     if not indexes:
-        raise FormatError(f"{folder}: no 'checkpoint' file and no *.index file in this folder; "
+        raise FormatError(f"{safe(str(folder))}: no 'checkpoint' file and no *.index file in this folder; "
                           "pass a TensorFlow checkpoint's prefix, its .index file or its folder")
-    raise FormatError(f"{folder}: no 'checkpoint' file and {len(indexes)} *.index files "
-                      f"({', '.join(indexes)}); pass the prefix or .index of the one to read")
+    shown = ", ".join(safe(name) for name in indexes[:5]) + (", ..." if len(indexes) > 5 else "")
+    raise FormatError(f"{safe(str(folder))}: no 'checkpoint' file and {len(indexes)} *.index files "
+                      f"({shown}); pass the prefix or .index of the one to read")
+
+
+# One line of a text-format CheckpointState proto: ``model_checkpoint_path: "<C-escaped string>"``. Matched
+# line by line (a multiline search over a file of 200 kB of newlines took 27 s, trying every line start
+# against every following whitespace); each line is at most MAX_REGEX_TEXT characters.
+_STATE_LINE = re.compile(rb'[ \t\r\f\v]*model_checkpoint_path[ \t\r\f\v]*:[ \t\r\f\v]*"((?:[^"\\]|\\.)*)"')
 
 
 def _checkpoint_file_target(state: Path) -> str:
     """``model_checkpoint_path`` of a ``checkpoint`` file (a text-format CheckpointState proto)."""
+    shown = safe(str(state))
     try:
-        with open(state, "rb") as f:
+        with open_regular(state, shown, _FOLDER_FIX) as f:
             raw = f.read(MAX_CHECKPOINT_FILE_BYTES + 1)
     except OSError as e:
-        raise FormatError(f"{state}: cannot read ({e.strerror}); check the path and its permissions") from e
+        raise FormatError(f"{shown}: cannot read ({e.strerror}); check the path and its permissions") from e
     if len(raw) > MAX_CHECKPOINT_FILE_BYTES:
-        raise FormatError(f"{state}: larger than {MAX_CHECKPOINT_FILE_BYTES} bytes, so not a TensorFlow "
+        raise FormatError(f"{shown}: larger than {MAX_CHECKPOINT_FILE_BYTES} bytes, so not a TensorFlow "
                           "'checkpoint' file; pass the checkpoint prefix or its .index file")
-    match = re.search(rb'^\s*model_checkpoint_path\s*:\s*"((?:[^"\\\n]|\\.)*)"', raw, flags=re.MULTILINE)
+    match = None
+    for line in raw.split(b"\n"):
+        if b"model_checkpoint_path" not in line or line.lstrip()[:1] == b"#":
+            continue
+        if len(line) > MAX_REGEX_TEXT:
+            raise limits.exceeded(shown, limits.REGEX_TEXT, "a model_checkpoint_path line's length", len(line))
+        match = _STATE_LINE.match(line)
+        if match is not None:
+            break
     if match is None:
-        raise FormatError(f"{state}: no model_checkpoint_path line; pass the checkpoint prefix or its .index file")
+        raise FormatError(f"{shown}: no model_checkpoint_path line; pass the checkpoint prefix or its .index file")
     try:
         target = _c_unescape(match.group(1)).decode("utf-8")
     except UnicodeDecodeError as e:
-        raise FormatError(f"{state}: model_checkpoint_path is not UTF-8; pass the checkpoint prefix "
+        raise FormatError(f"{shown}: model_checkpoint_path is not UTF-8; pass the checkpoint prefix "
                           "or its .index file") from e
     if not target or "\x00" in target:
-        raise FormatError(f"{state}: model_checkpoint_path {target!r} is not a path; pass the checkpoint "
+        raise FormatError(f"{shown}: model_checkpoint_path {safe(repr(target))} is not a path; pass the checkpoint "
                           "prefix or its .index file")
     return target
 
@@ -171,13 +196,13 @@ def looks_like(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` names a TensorFlow checkpoint (prefix, ``.index``, folder) whose index ends in the magic."""
     try:
         _, index = _resolve(path)
-        with open(index, "rb") as f:
+        with open_regular(index, "", "") as f:
             size = os.fstat(f.fileno()).st_size
             if size < FOOTER_SIZE:
                 return False
             f.seek(size - 8)
             return f.read(8) == struct.pack("<Q", MAGIC)
-    except (FormatError, OSError, ValueError):
+    except Exception:  # never raises
         return False
 
 
@@ -276,7 +301,7 @@ class _Table:
                               "the index is corrupt, copy it again") from e
         self.blocks_end = footer  # blocks (and their trailers) lie before the footer
         # Every key rebuilt (index and data blocks) draws on this, so work and memory stay linear.
-        self.key_budget = MAX_KEY_BYTES_PER_INDEX_BYTE * n + KEY_BYTES_ALLOWANCE
+        self.key_budget = limits.budget(limits.TF_KEY_BYTES, n)
 
     def _block(self, handle: _Handle, what: str) -> bytes:
         """The contents of one block, after checking its place, compression type and checksum."""
@@ -322,7 +347,8 @@ class _Table:
                     raise _Corrupt("an entry runs past the end of its block")
                 self.key_budget -= shared + unshared
                 if self.key_budget < 0:
-                    raise _Corrupt(f"keys expand to more than {MAX_KEY_BYTES_PER_INDEX_BYTE} times the file's size")
+                    raise limits.exceeded(self.where, limits.TF_KEY_BYTES, "the keys rebuilt from the index come to",
+                                          nbytes=len(self.data))
                 key = key[:shared] + block[pos:pos + unshared]
                 pos += unshared
                 yield key, block[pos:pos + value_len]
@@ -575,18 +601,18 @@ def _under_any(path: str, roots: set[str]) -> bool:
 # read()
 
 
-def _load_index(index: str) -> bytes:
+def _load_index(index: str, shown: str) -> bytes:
     try:
-        with open(index, "rb") as f:
+        with open_regular(index, shown, _FOLDER_FIX) as f:
             size = os.fstat(f.fileno()).st_size
             if size > MAX_INDEX_BYTES:
-                raise FormatError(f"{index}: {size:,} bytes is over the {MAX_INDEX_BYTES:,}-byte cap for an index; "
+                raise FormatError(f"{shown}: {size:,} bytes is over the {MAX_INDEX_BYTES:,}-byte cap for an index; "
                                   "this is not a TensorFlow checkpoint index or it is corrupt")
             data = f.read(MAX_INDEX_BYTES + 1)
     except OSError as e:
-        raise FormatError(f"{index}: cannot read ({e.strerror}); check the path and its permissions") from e
+        raise FormatError(f"{shown}: cannot read ({e.strerror}); check the path and its permissions") from e
     if len(data) > MAX_INDEX_BYTES:
-        raise FormatError(f"{index}: grew past the {MAX_INDEX_BYTES:,}-byte cap while being read; "
+        raise FormatError(f"{shown}: grew past the {MAX_INDEX_BYTES:,}-byte cap while being read; "
                           "wait until the checkpoint is fully written")
     return data
 
@@ -598,9 +624,13 @@ def _shard_sizes(prefix: str, num_shards: int) -> list[int]:
         try:
             st = os.stat(shard)
         except FileNotFoundError as e:
-            raise FormatError(f"{prefix}: missing shard {Path(shard).name}; copy every file of the checkpoint") from e
+            raise FormatError(f"{safe(prefix)}: missing shard {safe(Path(shard).name)}; copy every file of the "
+                              "checkpoint") from e
         except OSError as e:
-            raise FormatError(f"{shard}: cannot read ({e.strerror}); check the path and its permissions") from e
+            raise FormatError(f"{safe(shard)}: cannot read ({e.strerror}); check the path and its permissions") from e
+        if not stat.S_ISREG(st.st_mode):
+            raise FormatError(f"{safe(shard)}: not a regular file (a folder, named pipe, device or socket); copy "
+                              "every file of the checkpoint")
         sizes.append(st.st_size)
     return sizes
 
@@ -612,8 +642,28 @@ def read(path: str | os.PathLike[str]) -> list[Tensor]:
     ``.data-*`` shards, or a folder with a ``checkpoint`` file (or exactly one ``*.index``). Shapes are
     as stored (TF dense kernels are [in, out]); dtypes use torch spelling, ``string`` for DT_STRING.
     """
-    prefix, index = _resolve(path)
-    data = _load_index(index)
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise FormatError(f"{safe(repr(path))}: not a file path; pass a TensorFlow checkpoint's prefix") from None
+    shown = safe(text) if isinstance(text, str) else safe(text.decode("utf-8", "replace"))
+    try:
+        return _read(path)
+    except FormatError:
+        raise
+    except (RecursionError, MemoryError) as e:
+        raise FormatError(f"{shown}: the checkpoint is too large or nested too deeply to read "
+                          f"({type(e).__name__}); {_FOLDER_FIX}") from e
+    except Exception as e:  # the contract: any input gives a FormatError naming it, never another exception
+        detail = safe(" ".join(str(e).split())[:200])
+        raise FormatError(f"{shown}: cannot read the checkpoint ({type(e).__name__}: {detail}); "
+                          f"{_FOLDER_FIX}") from e
+
+
+def _read(path: str | os.PathLike[str]) -> list[Tensor]:
+    prefix, index_path = _resolve(path)
+    index = safe(index_path)  # for messages
+    data = _load_index(index_path, index)
     table = _Table(data, index)
 
     num_shards: int | None = None
@@ -625,6 +675,8 @@ def read(path: str | os.PathLike[str]) -> list[Tensor]:
                     raise _Corrupt("the first key is not the empty header key")
                 num_shards = _parse_header(value)
                 continue
+            if len(entries) >= MAX_TENSORS:
+                raise limits.exceeded(index, limits.TENSORS, "the index holds")
             entries[key] = _parse_entry(value)
         except _Corrupt as e:
             what = "header" if num_shards is None else f"entry {_show(key)}"
@@ -654,7 +706,7 @@ def read(path: str | os.PathLike[str]) -> list[Tensor]:
         if not 0 <= entry.shard_id < num_shards:
             raise FormatError(f"{index}: entry {_show(key)} is in shard {entry.shard_id} but the header says "
                               f"there are {num_shards}; the index is corrupt, copy it again")
-        shard = f"{prefix}.data-{entry.shard_id:05d}-of-{num_shards:05d}"
+        shard = safe(f"{prefix}.data-{entry.shard_id:05d}-of-{num_shards:05d}")
         if entry.offset < 0 or entry.size < 0:
             raise FormatError(f"{index}: entry {_show(key)} has offset {entry.offset} and size {entry.size}; "
                               "the index is corrupt, copy it again")
@@ -668,7 +720,8 @@ def read(path: str | os.PathLike[str]) -> list[Tensor]:
         if key not in hidden:
             name = key.decode("utf-8", "backslashreplace")  # TF names are UTF-8; never fail on other bytes
             if name in listed:
-                raise FormatError(f"{index}: two keys read as the name {name!r}; the index is corrupt, copy it again")
+                raise FormatError(f"{index}: two keys read as the name {_show(key)}; the index is corrupt, copy it "
+                                  "again")
             listed[name] = (_dtype_name(entry.dtype), entry.shape)
     kinds = _kinds(listed)
     return [Tensor(name, shape, dtype, kinds[name]) for name, (dtype, shape) in sorted(listed.items())]

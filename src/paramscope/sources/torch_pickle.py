@@ -37,22 +37,19 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .. import limits
 from ..errors import FormatError
 from ..inventory import Kind, Tensor, check_unique
+from ..limits import MAX_DEPTH, MAX_DIM, MAX_LINE, MAX_NDIM, MAX_PICKLE_BYTES, MAX_TENSORS
+from ..units import safe
+from .files import open_regular
 
 __all__ = ["ALLOWED_GLOBALS", "TorchCheckpoint", "looks_like", "read"]
 
-# The structure of a checkpoint is kilobytes (about 100 bytes per tensor); a pickle this large is not one.
-MAX_PICKLE_BYTES = 256 * 1024 * 1024
-# Opcodes run per pickle: bounds the Python objects a hostile pickle can make (~1.3 GB of empty lists).
-MAX_PICKLE_OPS = 20_000_000
-# Containers nested deeper than this are not a checkpoint's structure.
-MAX_DEPTH = 100
-# Values visited while walking the unpickled object (shared sub-containers are walked once per path).
-MAX_WALK = 10_000_000
-MAX_NDIM = 64
-MAX_DIM = 1 << 62
-MAX_LINE = 1 << 20  # a text opcode's argument line
+# Every cap on the work a pickle can cause (bytes, opcodes, objects built, memo entries, inflation, values
+# walked through shared references, characters of names, nesting, tensors) is in paramscope.limits, with why.
+# The relative ones are shares of the bytes the file spends on the pickle, so the work is linear in the file.
+DEFLATED_ALLOWANCE = 1 << 20  # bytes any deflated data.pkl may inflate to, whatever its stored size
 
 # torch.serialization.MAGIC_NUMBER and PROTOCOL_VERSION, the first two pickles of a legacy file.
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -140,6 +137,14 @@ def _an(v: object) -> str:
 
 class _Bad(Exception):
     """A problem inside a pickle; :func:`read` turns it into a FormatError naming the file."""
+
+
+class _OverBudget(Exception):
+    """A budget of :mod:`paramscope.limits` spent: ``what`` (a verb phrase) went past ``limit``."""
+
+    def __init__(self, limit: limits.Limit, what: str, nbytes: int, value: int | None = None) -> None:
+        super().__init__(what)
+        self.limit, self.what, self.nbytes, self.value = limit, what, nbytes, value
 
 
 class _Refused(Exception):
@@ -613,9 +618,14 @@ class _Unpickler:
     READONLY_BUFFER; they stop the load with a message.
     """
 
-    def __init__(self, reader: _Reader, persistent_load: Callable[[object], object] | None) -> None:
+    def __init__(self, reader: _Reader, persistent_load: Callable[[object], object] | None, nbytes: int) -> None:
+        """``nbytes``: what the file spends on this pickle (its stored size), the base of the budgets."""
         self.r = reader
         self.persistent_load = persistent_load
+        self.nbytes = nbytes
+
+    def _over(self, limit: limits.Limit, what: str) -> _OverBudget:
+        return _OverBudget(limit, what, self.nbytes)
 
     def load(self) -> object:
         r = self.r
@@ -623,14 +633,25 @@ class _Unpickler:
         stack: list = []
         metastack: list[list] = []
         memo: dict[int, object] = {}
-        ops = 0
+        # Budgets (paramscope.limits), relative to the stored size: an opcode is at least a byte, but a deflated
+        # pickle has more opcodes than stored bytes; objects built (containers, MARK frames, records) bound the
+        # memory (an empty set costs 216 bytes for one opcode byte), and so do memo entries.
+        nbytes = self.nbytes
+        max_ops = limits.budget(limits.PICKLE_OPS, nbytes)
+        max_built = limits.budget(limits.PICKLE_OBJECTS, nbytes)
+        max_memo = limits.budget(limits.PICKLE_MEMO, nbytes)
+        ops = built = 0
 
         while True:  # branches in order of how often torch.save writes each opcode
             pos = r._base + r._i
             op = read(1)[0]
             ops += 1
-            if ops > MAX_PICKLE_OPS:
-                raise _Bad(f"more than {MAX_PICKLE_OPS:,} opcodes")
+            if ops > max_ops:
+                raise self._over(limits.PICKLE_OPS, "runs")
+            if len(memo) > max_memo:
+                raise self._over(limits.PICKLE_MEMO, "stores")
+            if built > max_built:
+                raise self._over(limits.PICKLE_OBJECTS, "builds")
             try:
                 if op == 0x71:  # BINPUT
                     memo[read(1)[0]] = stack[-1]
@@ -652,14 +673,17 @@ class _Unpickler:
                 elif op == 0x28:  # MARK
                     metastack.append(stack)
                     stack = []
+                    built += 1
                 elif op == 0x4B:  # BININT1
                     stack.append(read(1)[0])
                 elif op == 0x74:  # TUPLE
                     items, stack = stack, metastack.pop()  # IndexError: no MARK
                     stack.append(tuple(items))
+                    built += 1
                 elif op == 0x52:  # REDUCE
                     args = stack.pop()
                     stack[-1] = self._call(stack[-1], args, pos)
+                    built += 1
                 elif op == 0x58:  # BINUNICODE
                     n = struct.unpack("<I", read(4))[0]
                     stack.append(str(read(n), "utf-8", "surrogatepass"))
@@ -668,13 +692,16 @@ class _Unpickler:
                 elif op == 0x86:  # TUPLE2
                     b = stack.pop()
                     stack[-1] = (stack[-1], b)
+                    built += 1
                 elif op == 0x89:  # NEWFALSE
                     stack.append(False)
                 elif op == 0x51:  # BINPERSID
                     pid = stack.pop()
                     stack.append(self._persistent(pid, pos))
+                    built += 1
                 elif op == 0x85:  # TUPLE1
                     stack[-1] = (stack[-1],)
+                    built += 1
                 elif op == 0x4D:  # BININT2
                     stack.append(struct.unpack("<H", read(2))[0])
                 elif op == 0x63:  # GLOBAL
@@ -758,10 +785,13 @@ class _Unpickler:
                     stack.append(bytearray(read(struct.unpack("<Q", read(8))[0])))
                 elif op == 0x5D:  # EMPTY_LIST
                     stack.append([])
+                    built += 1
                 elif op == 0x7D:  # EMPTY_DICT
                     stack.append({})
+                    built += 1
                 elif op == 0x8F:  # EMPTY_SET
                     stack.append(set())
+                    built += 4  # 216 bytes, where a list takes 56
                 elif op == 0x6C:  # LIST
                     items, stack = stack, metastack.pop()  # IndexError: no MARK
                     stack.append(items)
@@ -769,16 +799,19 @@ class _Unpickler:
                     c = stack.pop()
                     b = stack.pop()
                     stack[-1] = (stack[-1], b, c)
+                    built += 1
                 elif op == 0x64:  # DICT
                     items, stack = stack, metastack.pop()  # IndexError: no MARK
                     d: dict = {}
                     self._set_items(d, items, pos)
                     stack.append(d)
+                    built += 1
                 elif op == 0x91:  # FROZENSET
                     items, stack = stack, metastack.pop()  # IndexError: no MARK
                     for item in items:
                         _check_key(item)
                     stack.append(frozenset(items))
+                    built += 4
                 elif op == 0x61:  # APPEND
                     item = stack.pop()
                     self._list(stack[-1], pos).append(item)
@@ -809,6 +842,7 @@ class _Unpickler:
                     args = stack.pop()
                     cls = stack.pop()
                     stack.append(self._call(cls, args, pos))
+                    built += 1
                 elif op == 0x92:  # NEWOBJ_EX
                     kwargs = stack.pop()
                     args = stack.pop()
@@ -816,6 +850,7 @@ class _Unpickler:
                     if kwargs:
                         raise _Bad(f"NEWOBJ_EX at byte {pos} passes keyword arguments")
                     stack.append(self._call(cls, args, pos))
+                    built += 1
                 elif op == 0x62:  # BUILD
                     stack.pop()
                     inst = stack[-1]
@@ -931,9 +966,11 @@ def _show(text: str, limit: int = 120) -> str:
 # The two layouts.
 
 
-def _run(path: str, reader: _Reader, where: str, storages: _Storages | None) -> object:
+def _run(path: str, reader: _Reader, where: str, storages: _Storages | None, nbytes: int) -> object:
     try:
-        return _Unpickler(reader, storages).load()
+        return _Unpickler(reader, storages, nbytes).load()
+    except _OverBudget as e:
+        raise limits.exceeded(path, e.limit, f"{where} {e.what}", e.value, nbytes=e.nbytes) from None
     except _Refused as e:
         if e.known_torch:
             raise FormatError(
@@ -956,6 +993,7 @@ class _Loaded:
     root: object
     check: Callable[[list[tuple[str, _TensorRef]]], None]
     notes: list[str]
+    nbytes: int  # what the file spends on the pickles: the base of the walk's budgets
 
 
 def _open_zip(path: str, f: Any) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
@@ -999,17 +1037,29 @@ def _load_zip(path: str, f: Any) -> _Loaded:
         )
     info = entries[pkl]
     if info.file_size > MAX_PICKLE_BYTES:
-        raise FormatError(f"{path}: {_show(pkl)} is {info.file_size:,} bytes, more than the {MAX_PICKLE_BYTES:,} "
-                          f"a checkpoint's structure takes; {_FIX}")
+        raise limits.exceeded(path, limits.PICKLE_BYTES, f"{_show(pkl)}'s size", info.file_size)
+    # torch.save stores entries uncompressed; a re-zipped checkpoint's data.pkl may be deflated, but a
+    # deflate bomb (20 kB inflating to 20 MB of EMPTY_SET) is refused from the directory, before inflating,
+    # and again if the entry inflates past what the directory says.
+    stored = info.compress_size if info.compress_type != zipfile.ZIP_STORED else info.file_size
+    cap = MAX_PICKLE_BYTES
+    if info.compress_type != zipfile.ZIP_STORED:
+        cap = min(cap, DEFLATED_ALLOWANCE + limits.MAX_DEFLATE_RATIO * stored)
+        if info.file_size > cap:
+            raise limits.exceeded(path, limits.DEFLATE_RATIO, f"{_show(pkl)} is compressed and inflates from "
+                                  f"{stored:,} to {info.file_size:,} bytes: its ratio",
+                                  info.file_size // max(stored, 1))
     try:
         with zf.open(info) as fh:
-            data = fh.read(MAX_PICKLE_BYTES + 1)
+            data = fh.read(cap + 1)
     except Exception as e:  # bad CRC, bad local header, unsupported compression, encryption ...
         raise FormatError(f"{path}: cannot read {_show(pkl)} from the zip archive (it is damaged); {_FIX}") from e
-    if len(data) > MAX_PICKLE_BYTES:
-        raise FormatError(f"{path}: {_show(pkl)} unpacks to more than {MAX_PICKLE_BYTES:,} bytes; {_FIX}")
+    if len(data) > cap or len(data) != info.file_size:
+        raise FormatError(f"{path}: {_show(pkl)} unpacks to {'more than ' if len(data) > cap else ''}"
+                          f"{min(len(data), cap):,} bytes where the zip directory says {info.file_size:,}; the file "
+                          f"is damaged, {_FIX}")
     storages = _Storages()
-    root = _run(path, _Reader.of(data), _show(pkl), storages)
+    root = _run(path, _Reader.of(data), _show(pkl), storages, stored)
 
     def check(tensors: list[tuple[str, _TensorRef]]) -> None:
         # Every storage the pickle names, first through the tensors that use it (to name one in the message),
@@ -1034,27 +1084,27 @@ def _load_zip(path: str, f: Any) -> _Loaded:
                     f"its zip entry has {have:,}; the file is truncated or damaged, {_FIX}"
                 )
 
-    return _Loaded(root, check, [])
+    return _Loaded(root, check, [], stored)
 
 
 def _load_legacy(path: str, f: Any, size: int) -> _Loaded:
     reader = _Reader(f, 0, MAX_PICKLE_BYTES, capped=True)
-    magic = _run(path, reader, "the first pickle", None)
+    magic = _run(path, reader, "the first pickle", None, size)
     if type(magic) is not int or magic != LEGACY_MAGIC:
         raise FormatError(f"{path}: a plain pickle, not a torch.save checkpoint (it does not start with torch's magic "
                           "number); pass a file written by torch.save")
-    version = _run(path, reader, "the protocol version pickle", None)
+    version = _run(path, reader, "the protocol version pickle", None, size)
     if type(version) is not int or version != LEGACY_PROTOCOL:
         shown = _show_int(version) if type(version) is int else f"{_an(version)}"
         raise FormatError(f"{path}: legacy torch.save protocol version is {shown}, not {LEGACY_PROTOCOL}; "
                           "re-save the file with a recent torch.save")
-    sys_info = _run(path, reader, "the sys_info pickle", None)
+    sys_info = _run(path, reader, "the sys_info pickle", None, size)
     notes = []
     if type(sys_info) is dict and sys_info.get("little_endian") is False:
         notes.append("saved on a big-endian machine")
     storages = _Storages()
-    root = _run(path, reader, "the object pickle", storages)
-    keys = _run(path, reader, "the storage-key pickle", None)
+    root = _run(path, reader, "the object pickle", storages, size)
+    keys = _run(path, reader, "the storage-key pickle", None, size)
     if type(keys) is not list or not all(type(k) is str for k in keys):
         raise FormatError(f"{path}: the list of storage keys after the object is not a list of strings; {_FIX}")
     end = reader.tell()
@@ -1083,7 +1133,7 @@ def _load_legacy(path: str, f: Any, size: int) -> _Loaded:
         if need < have:
             notes.append(f"{have - need:,} bytes after the last storage are not part of the checkpoint")
 
-    return _Loaded(root, check, notes)
+    return _Loaded(root, check, notes, size)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1116,37 +1166,96 @@ def _key_str(k: object) -> str:
     return str(k)
 
 
-def _plain(v: object) -> object:
-    """A leaf as metadata: records of the stand-ins become strings."""
-    if type(v) in (_DType, _StorageType, _Global):
-        return str(v) if type(v) is not _StorageType else f"torch.{v.name}"  # type: ignore[union-attr]
-    if type(v) is bytearray:
-        return bytes(v)
-    return v
+def _json_safe(v: object) -> object:
+    """A metadata value as plain JSON data, so that every renderer (``--format json`` too) can write it.
+
+    Bytes, complex numbers, integers too long to print, dtypes and other records become repr-like strings
+    (``"b'\\x00ab'"``, ``"(1+2j)"``, ``"torch.float16"``); sets become sorted lists;
+    dicts reaching here are empty (the walk goes into the others) and get string keys.
+    """
+    t = type(v)
+    if v is None or t is bool or t is str or t is float:
+        return v
+    if t is int:
+        return v if v.bit_length() <= 3_000 else f"<an integer of about {int(v.bit_length() * 0.30103):,} digits>"
+    if t is bytes or t is bytearray:
+        return repr(bytes(v))  # type: ignore[arg-type]
+    if t is complex:
+        return repr(v)
+    if t is _StorageType:
+        return f"torch.{v.name}"  # type: ignore[union-attr]
+    if t is _DType or t is _Global:
+        return str(v)
+    if t is list:
+        return [_json_safe(x) for x in v]  # type: ignore[union-attr]
+    if t is tuple:
+        return tuple(_json_safe(x) for x in v)  # type: ignore[union-attr]
+    if t is set or t is frozenset:
+        return sorted((_json_safe(x) for x in v), key=repr)  # type: ignore[union-attr]
+    if t in _CONTAINERS:
+        return {_key_str(k): _json_safe(x) for k, x in v.items()}  # type: ignore[union-attr]
+    return f"<{_an(v)}>"
+
+
+def _text_size(v: object) -> int:
+    """About how many characters ``_json_safe(v)`` writes, found without writing them (bytes: 4 per byte)."""
+    t = type(v)
+    if t is str:
+        return len(v) + 2  # type: ignore[arg-type]
+    if t is bytes or t is bytearray:
+        return 4 * len(v) + 3  # type: ignore[arg-type]
+    if t is int:
+        return min(v.bit_length(), 3_001) // 3 + 1  # type: ignore[union-attr]
+    if t in (list, tuple, set, frozenset):
+        return 2 + sum(_text_size(x) + 2 for x in v)  # type: ignore[union-attr]
+    return 8
 
 
 _ATOMS = (str, bytes, int, float, bool, complex, type(None))
 
 
 class _Walker:
-    def __init__(self, path: str) -> None:
+    """Tensors and metadata of the unpickled object, by dotted path, within the budgets of the file's size.
+
+    A container reached through several references is walked once per path (that is what its names are),
+    so every value visited is charged to ``limits.WALK`` and every character of a name, a metadata key or
+    a metadata string to ``limits.NAME_CHARS`` *before* it is built: a 20 kB pickle whose shared dicts
+    would expand to a million names, or whose one long key repeats on 100 levels, stops at its budget.
+    """
+
+    def __init__(self, path: str, nbytes: int) -> None:
         self.path = path
+        self.nbytes = nbytes
         self.tensors: list[tuple[str, _TensorRef, Kind]] = []
         self.metadata: dict[str, object] = {}
         self.notes: list[str] = []
-        self.budget = MAX_WALK
+        self.budget = limits.budget(limits.WALK, nbytes)
+        self.chars = limits.budget(limits.NAME_CHARS, nbytes)
         self.cycles = 0
 
     def spend(self, n: int) -> None:
         self.budget -= n
         if self.budget < 0:
-            raise _too_many(self.path)
+            raise _too_many(self.path, self.nbytes)
 
-    def walk(self, obj: object, parts: list[str], base: int, kind: Kind, on_path: set[int]) -> None:
-        """Tensors are named by ``parts[base:]``, metadata by all of ``parts``."""
+    def spend_chars(self, n: int) -> None:
+        self.chars -= n
+        if self.chars < 0:
+            raise limits.exceeded(self.path, limits.NAME_CHARS, "the checkpoint's tensor names and metadata come to",
+                                  nbytes=self.nbytes)
+
+    def meta(self, plen: int, parts: list[str], value: object) -> None:
+        self.spend_chars(plen + _text_size(value))
+        self.metadata[".".join(parts) or "value"] = _json_safe(value)
+
+    def walk(self, obj: object, parts: list[str], plen: int, base: int, kind: Kind, on_path: set[int]) -> None:
+        """Tensors are named by ``parts[base:]``, metadata by all of ``parts`` (``plen`` characters joined)."""
         self.spend(1)
         t = type(obj)
         if t is _TensorRef or t is _Storage:
+            if len(self.tensors) >= MAX_TENSORS:
+                raise limits.exceeded(self.path, limits.TENSORS, "the checkpoint holds")
+            self.spend_chars(plen)
             ref = obj if t is _TensorRef else _storage_as_tensor(obj)  # type: ignore[arg-type]
             name = ".".join(parts[base:]) or (parts[-1] if parts else "tensor")
             self.tensors.append((name, ref, kind))  # type: ignore[arg-type]
@@ -1160,33 +1269,36 @@ class _Walker:
             items = list(obj.items()) if t in _CONTAINERS else list(enumerate(obj))  # type: ignore[union-attr]
             if not items or (t is list or t is tuple) and all(type(v) in _ATOMS for _, v in items):
                 self.spend(len(items))
-                self.metadata[".".join(parts) or "value"] = dict(obj) if t is _ODict else obj  # type: ignore
+                self.meta(plen, parts, obj)
                 return
             on_path.add(id(obj))
+            sep = 1 if parts else 0
             for k, v in items:
-                self.walk(v, parts + [_key_str(k)], base, kind, on_path)
+                key = _key_str(k)
+                self.walk(v, parts + [key], plen + sep + len(key), base, kind, on_path)
             on_path.discard(id(obj))
             return
         if t in (set, frozenset):
             self.spend(len(obj))  # type: ignore[arg-type]
-        self.metadata[".".join(parts) or "value"] = _plain(obj)
+        self.meta(plen, parts, obj)
 
 
 def _too_deep(path: str) -> FormatError:
     return FormatError(f"{path}: the checkpoint's object is nested more than {MAX_DEPTH} levels deep; {_FIX}")
 
 
-def _too_many(path: str) -> FormatError:
-    return FormatError(f"{path}: the checkpoint's object holds more than {MAX_WALK:,} values (shared containers "
-                       f"repeated?); {_FIX}")
+def _too_many(path: str, nbytes: int) -> Exception:
+    return limits.exceeded(path, limits.WALK, "the checkpoint's object (a shared container counts once per path "
+                           "to it) holds", nbytes=nbytes)
 
 
-def _check_size(path: str, root: object) -> None:
+def _check_size(path: str, root: object, nbytes: int) -> None:
     """Refuse an object whose walk (a shared container is walked once per path) would be too long or deep.
 
     Sizes are computed once per container (iteratively, post-order), so a pickle of 64 lists that each
     hold the previous one twice (2**64 paths) is refused at once instead of walked.
     """
+    cap = limits.budget(limits.WALK, nbytes)
     sizes: dict[int, int] = {}
     on_path: set[int] = set()
     todo: list[tuple[object, int, bool]] = [(root, 0, False)]
@@ -1200,7 +1312,7 @@ def _check_size(path: str, root: object) -> None:
             total = 1
             for v in kids:
                 total += sizes.get(id(v), 1)
-            sizes[id(obj)] = min(total, MAX_WALK + 1)
+            sizes[id(obj)] = min(total, cap + 1)
             on_path.discard(id(obj))
             continue
         if id(obj) in sizes or id(obj) in on_path:
@@ -1210,8 +1322,8 @@ def _check_size(path: str, root: object) -> None:
         on_path.add(id(obj))
         todo.append((obj, depth, True))
         todo.extend((v, depth + 1, False) for v in kids if type(v) in _CONTAINERS or type(v) in (list, tuple))
-    if sizes.get(id(root), 1) > MAX_WALK:
-        raise _too_many(path)
+    if sizes.get(id(root), 1) > cap:
+        raise _too_many(path, nbytes)
 
 
 def _storage_as_tensor(st: _Storage) -> _TensorRef:
@@ -1240,11 +1352,11 @@ def _flat_state_dict(v: object) -> bool:
     return type(v) in _CONTAINERS and bool(v) and all(_is_tensor(x) for x in v.values())  # type: ignore[union-attr]
 
 
-def _walk_root(path: str, root: object) -> _Walker:
-    _check_size(path, root)
-    w = _Walker(path)
+def _walk_root(path: str, root: object, nbytes: int) -> _Walker:
+    _check_size(path, root, nbytes)
+    w = _Walker(path, nbytes)
     if type(root) not in _CONTAINERS:
-        w.walk(root, [], 0, Kind.PARAMETER, set())
+        w.walk(root, [], 0, 0, Kind.PARAMETER, set())
         if _is_tensor(root):
             w.notes.append("the file holds a single tensor, not a state_dict; it is named 'tensor'")
         elif w.tensors:
@@ -1257,10 +1369,10 @@ def _walk_root(path: str, root: object) -> _Walker:
         w.notes.append("the file holds an empty dict, no tensors")
         return w
     if _flat_state_dict(root):
-        w.walk(root, [], 0, Kind.PARAMETER, set())
+        w.walk(root, [], 0, 0, Kind.PARAMETER, set())
         return w
     keys = [_key_str(k) for k, _ in items]
-    budget = [MAX_WALK]
+    budget = [w.budget]
     model: int | None = None
     for i, (k, v) in enumerate(items):
         if keys[i].lower() in _MODEL_KEYS and _has_tensor(v, budget):
@@ -1286,20 +1398,24 @@ def _walk_root(path: str, root: object) -> _Walker:
     for i, (k, v) in enumerate(items):
         parts = [keys[i]]
         if i == model:
-            w.walk(v, parts, 1, Kind.PARAMETER, set())
+            w.walk(v, parts, len(parts[0]), 1, Kind.PARAMETER, set())
         elif _is_optimizer_key(keys[i]):
-            w.walk(v, parts, 0, Kind.OPTIMIZER_STATE, set())
+            w.walk(v, parts, len(parts[0]), 0, Kind.OPTIMIZER_STATE, set())
         elif top_level and _is_tensor(v):
-            w.walk(v, parts, 0, Kind.PARAMETER, set())
+            w.walk(v, parts, len(parts[0]), 0, Kind.PARAMETER, set())
         else:
-            w.walk(v, parts, 0, Kind.OTHER, set())
+            w.walk(v, parts, len(parts[0]), 0, Kind.OTHER, set())
     return w
 
 
 def _assemble(path: str, loaded: _Loaded) -> TorchCheckpoint:
-    w = _walk_root(path, loaded.root)
+    w = _walk_root(path, loaded.root, loaded.nbytes)
     refs = [(name, ref) for name, ref, _ in w.tensors]
+    checked: set[int] = set()  # a tensor reached under several names is checked once
     for name, ref in refs:  # every tensor lies inside its storage (or storage view)
+        if id(ref) in checked:
+            continue
+        checked.add(id(ref))
         if ref.storage is not None and ref.needed_bytes() > ref.storage.visible_bytes:
             raise FormatError(
                 f"{path}: tensor {_show(name)} (storage offset {ref.offset:,}, shape {list(ref.shape)}, stride "
@@ -1312,10 +1428,13 @@ def _assemble(path: str, loaded: _Loaded) -> TorchCheckpoint:
     first: dict[tuple[object, ...], str] = {}
     views: dict[str, set[tuple[object, ...]]] = {}
     view_names: dict[str, list[str]] = {}
+    keys: dict[int, tuple[object, ...]] = {}
     for name, ref, kind in w.tensors:
         tied_to = None
         if ref.storage is not None:
-            vk = ref.view_key()
+            vk = keys.get(id(ref))
+            if vk is None:
+                vk = keys[id(ref)] = ref.view_key()
             if vk in first:
                 tied_to = first[vk]
                 kind = Kind.ALIAS
@@ -1355,15 +1474,8 @@ def read(path: str | os.PathLike[str]) -> TorchCheckpoint:
         p = os.fspath(path)
     except TypeError:
         raise FormatError(f"{path!r}: not a file path; pass the path of a torch.save file") from None
-    shown = p if isinstance(p, str) else p.decode("utf-8", "replace")
-    try:
-        f = open(p, "rb")
-    except FileNotFoundError:
-        raise FormatError(f"{shown}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise FormatError(f"{shown}: is a folder; pass the checkpoint file inside it") from None
-    except OSError as e:
-        raise FormatError(f"{shown}: cannot open ({e.strerror}); check the path and its permissions") from None
+    shown = safe(p if isinstance(p, str) else p.decode("utf-8", "replace"))
+    f = open_regular(p, shown, "pass the checkpoint file inside it")
     try:
         with f:
             try:
@@ -1401,7 +1513,7 @@ def looks_like(path: str | os.PathLike[str]) -> bool:
     Reads the zip directory or the first few bytes only; never raises.
     """
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, "", "") as f:
             head = f.read(4)
             f.seek(0)
             if head == b"PK\x03\x04":
@@ -1411,6 +1523,6 @@ def looks_like(path: str | os.PathLike[str]) -> bool:
             if head[:1] != b"\x80":
                 return False
             # The magic number pickle is 16 bytes in protocol 2 (PROTO, LONG1 of 10 bytes, STOP).
-            return _Unpickler(_Reader(f, 0, 64, capped=True), None).load() == LEGACY_MAGIC
+            return _Unpickler(_Reader(f, 0, 64, capped=True), None, 64).load() == LEGACY_MAGIC
     except Exception:
         return False
