@@ -142,40 +142,28 @@ def _leaf(name: str) -> str:
 def build(inventory: Inventory, family: Family, placements: Mapping[str, Placement]) -> Node:
     """Root -> groups -> module paths; numbered blocks under ``family.repeats`` collapsed into runs.
 
-    Linear in the number of tensors: each node keeps its children by name while the tree is built, and
-    each block's signature is computed once when runs are collapsed.
+    Linear in the number of tensors, and built once per distinct block: the tensors are split by path
+    segment level by level, and of a run of numbered blocks with the same contents (DeepSeek-V3's 58 MoE
+    layers of 256 experts each) only the first is built into nodes; the others are compared by a flat
+    signature of their tensors and counted.
     """
     root = Node("model", ())
-    groups: dict[Group, Node] = {}
-    # (group, module path) -> its node: one dict lookup per tensor, not a scan of each level's children.
-    nodes: dict[tuple[Group, tuple[str, ...]], Node] = {}
     skip = (Kind.OPTIMIZER_STATE, Kind.OTHER)  # set aside: not part of the model's structure
+    by_group: dict[Group, list[tuple[tuple[str, ...], Tensor]]] = {}
     for t in inventory.tensors:
         if t.kind in skip:
             continue
         place = placements[t.name]
-        node = nodes.get((place.group, place.path))
-        if node is None:
-            node = _node_at(nodes, groups, place.group, place.path)
-        node.tensors.append(t)
-    del nodes
-    root.children = [groups[g] for g in GROUP_ORDER if g in groups]
+        items = by_group.get(place.group)
+        if items is None:
+            items = by_group[place.group] = []
+        items.append((place.path, t))
     values = family.values(inventory.config) if inventory.config else {}
-    # A container of numbered blocks (encoder.layer) is replaced by its runs: "layer ×12" sits directly
-    # under the encoder.
-    signatures = _Signatures()
-    default = family.repeats.get("*")
-    for node in _preorder(root):
-        spliced: list[Node] = []
-        for c in node.children:
-            symbol = family.repeats.get(".".join(c.path), default)
-            if symbol is not None and c.children and not c.tensors and all(b.name.isdigit() for b in c.children):
-                blocks = sorted(c.children, key=lambda b: int(b.name))
-                spliced += _collapse(blocks, symbol, values.get(symbol), signatures)
-            else:
-                spliced.append(c)
-        node.children = spliced
-    del signatures
+    builder = _Builder(family.repeats, values)
+    groups = {g: Node(str(g), (str(g),)) for g in by_group}
+    # Groups are the root's children: a group of numbered blocks alone is collapsed like any container.
+    root.children = builder.splice(
+        [(groups[g], by_group[g]) for g in GROUP_ORDER if g in groups], 0)
     for group in root.children:
         group.children = [_merge_chain(c) for c in group.children]
     notes = family.tree_notes(inventory.config) if inventory.config else {}
@@ -187,53 +175,125 @@ def build(inventory: Inventory, family: Family, placements: Mapping[str, Placeme
     return root
 
 
-def _node_at(
-    nodes: dict[tuple[Group, tuple[str, ...]], Node], groups: dict[Group, Node], group: Group, path: tuple[str, ...]
-) -> Node:
-    """The node of a module path, created with its parents as needed; children in order of first use."""
-    key = (group, path)
-    node = nodes.get(key)
-    if node is None:
-        if path:
-            parent = _node_at(nodes, groups, group, path[:-1])
-            node = Node(path[-1], parent.path + (path[-1],))
-            parent.children.append(node)
+_Items = list[tuple[tuple[str, ...], Tensor]]  # (module path below the group, tensor), in inventory order
+
+
+class _Builder:
+    """Nodes from (path, tensor) items; a container of numbered blocks (``encoder.layer``) is replaced by
+    its runs: ``layer ×12`` sits directly under the encoder."""
+
+    def __init__(self, repeats: Mapping[str, str], values: Mapping[str, int]) -> None:
+        self.repeats, self.default, self.values = repeats, repeats.get("*"), values
+        self.signatures = _Signatures()
+        self.kept: list[Node] = []
+
+    def fill(self, node: Node, items: _Items, depth: int, collapse: bool = True) -> Node:
+        """``node``'s own tensors and its children (items whose paths go deeper than ``depth``), in order of
+        first use. With ``collapse`` False (the node is the first block of a run) containers directly under
+        it are kept as they are, as the node-by-node build always did."""
+        children: dict[str, _Items] = {}
+        own = node.tensors
+        for item in items:
+            path = item[0]
+            if len(path) == depth:
+                own.append(item[1])
+                continue
+            below = children.get(path[depth])
+            if below is None:
+                children[path[depth]] = [item]
+            else:
+                below.append(item)
+        pairs = [(Node(name, node.path + (name,)), below) for name, below in children.items()]
+        if collapse:
+            node.children = self.splice(pairs, depth + 1)
         else:
-            node = groups[group] = Node(str(group), (str(group),))
-        nodes[key] = node
+            node.children = [self.fill(child, below, depth + 1) for child, below in pairs]
+        return node
+
+    def splice(self, pairs: list[tuple[Node, _Items]], depth: int) -> list[Node]:
+        """Children (not yet filled, their items at ``depth``) -> nodes, containers replaced by their runs."""
+        out: list[Node] = []
+        for child, items in pairs:
+            blocks = self._blocks(child, items, depth)
+            if blocks is None:
+                out.append(self.fill(child, items, depth))
+            else:
+                out += self._runs(child, blocks, depth + 1)
+        return out
+
+    def _blocks(self, node: Node, items: _Items, depth: int) -> list[tuple[str, _Items]] | None:
+        """The numbered blocks of a container, sorted by number; None if ``node`` is not a container."""
+        if self.repeats.get(".".join(node.path), self.default) is None:
+            return None
+        blocks: dict[str, _Items] = {}
+        for item in items:
+            path = item[0]
+            if len(path) == depth or not path[depth].isdigit():
+                return None  # a tensor of its own, or a child that is not a numbered block
+            below = blocks.get(path[depth])
+            if below is None:
+                blocks[path[depth]] = [item]
+            else:
+                below.append(item)
+        if not blocks:
+            return None
+        return sorted(blocks.items(), key=lambda b: int(b[0]))
+
+    def _runs(self, container: Node, blocks: list[tuple[str, _Items]], depth: int) -> list[Node]:
+        """Consecutive blocks (their items' paths hold the block's number at ``depth - 1``) with the same
+        contents -> one run each, only its first block built.
+
+        Blocks whose tensors (path below the block, leaf name, shape, dtype, kind) are the same in the same
+        order are the same; blocks that differ so are compared by the signatures of their node trees, which
+        do not see the order of tensors in different modules."""
+        runs: list[Node] = []
+        prev_flat: tuple | None = None
+        prev_exact: int | None = None
+        prev: tuple[str, _Items] = ("", [])
+        for name, items in blocks:
+            flat = tuple((p[depth:], _leaf(t.name), t.shape, t.dtype, t.kind) for p, t in items)
+            if runs and flat == prev_flat:
+                same = True
+            elif runs:
+                if prev_exact is None:
+                    prev_exact = self._exact(container, *prev, depth)
+                exact = self._exact(container, name, items, depth)
+                same, prev_exact = exact == prev_exact, exact
+            else:
+                same = False
+            prev_flat, prev = flat, (name, items)
+            if same:
+                runs[-1].repeat += 1
+                continue
+            block = self.fill(Node(name, container.path + (name,)), items, depth, collapse=False)
+            runs.append(Node(name, block.path, block.children, block.tensors, 1, int(name)))
+        symbol = self.repeats.get(".".join(container.path), self.default)
+        count = self.values.get(symbol) if symbol is not None else None
+        if symbol and count is not None and sum(r.repeat for r in runs) == count:
+            # The longest run is counted by the symbol: L when it is every block, L - 1 beside one that
+            # differs (T5's first block carries the relative attention bias).
+            longest = max(runs, key=lambda r: r.repeat)
+            if longest.repeat > 1 or len(runs) == 1:
+                longest.times = Poly.sym(symbol) - (count - longest.repeat)
+        return runs
+
+    def _exact(self, container: Node, name: str, items: _Items, depth: int) -> int:
+        """The signature of one block's node tree, built without collapsing anything."""
+        block = _raw(Node(name, container.path + (name,)), items, depth)
+        self.kept.append(block)  # signatures are kept by id(node): the node must outlive the build
+        return self.signatures.of(block)
+
+
+def _raw(node: Node, items: _Items, depth: int) -> Node:
+    children: dict[str, _Items] = {}
+    for item in items:
+        path = item[0]
+        if len(path) == depth:
+            node.tensors.append(item[1])
+        else:
+            children.setdefault(path[depth], []).append(item)
+    node.children = [_raw(Node(name, node.path + (name,)), below, depth + 1) for name, below in children.items()]
     return node
-
-
-def _preorder(root: Node) -> list[Node]:
-    """Every node, parents before children, in the order of :meth:`Node.walk` (without generators)."""
-    out: list[Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        stack.extend(reversed(node.children))
-    return out
-
-
-def _collapse(blocks: list[Node], symbol: str, count: int | None, signatures: _Signatures | None = None) -> list[Node]:
-    """Consecutive blocks with the same signature become one run (``layer ×12``)."""
-    signatures = signatures or _Signatures()
-    runs: list[Node] = []
-    last_signature = None
-    for block in blocks:
-        signature = signatures.of(block)
-        if runs and signature == last_signature:
-            runs[-1].repeat += 1
-            continue
-        runs.append(Node(block.name, block.path, block.children, block.tensors, 1, int(block.name)))
-        last_signature = signature
-    if symbol and count is not None and sum(r.repeat for r in runs) == count:
-        # The longest run is counted by the symbol: L when it is every block, L - 1 beside one that
-        # differs (T5's first block carries the relative attention bias).
-        longest = max(runs, key=lambda r: r.repeat)
-        if longest.repeat > 1 or len(runs) == 1:
-            longest.times = Poly.sym(symbol) - (count - longest.repeat)
-    return runs
 
 
 def _merge_chain(node: Node) -> Node:

@@ -45,6 +45,15 @@ class GenericFamily(Family):
 
         return names.place_alone(name, self.model_type)
 
+    def place_all(self, names: Iterable[str]) -> dict[str, Placement]:
+        """``{name: self.place(name)}``; the checkpoint's own names, in their order, are a copy of
+        ``placements``."""
+        names = list(names)
+        known = self.placements
+        if len(names) == len(known) and names == list(known):
+            return dict(known)
+        return {name: self.place(name) for name in names}
+
     def for_names(self, tensor_names: Iterable[str], model_type: str | None = None) -> GenericFamily:
         """This family, with every name of one checkpoint placed by the name table in one pass."""
         from . import names

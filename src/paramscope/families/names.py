@@ -383,6 +383,9 @@ def _classify_with(name: str, rule: _Rule | None) -> Placement:
     return Placement(rule.group, rule.role, tuple(parts[start:-1]), parts[-1], rule.sub)
 
 
+_CHUNK = 4096  # names templated at once
+
+
 def classify(names: Iterable[str], model_type: str | None = None) -> dict[str, Placement]:
     """Every name -> its placement, decided from the whole set of names (and ``model_type`` if known).
 
@@ -394,31 +397,59 @@ def classify(names: Iterable[str], model_type: str | None = None) -> dict[str, P
     names = list(names)
     if not names:
         return {}
-    # One regex pass over all names at once: layer and expert numbers -> "#". A leading "." lets a name
-    # start with a number (``0.weight`` of an nn.Sequential); "/" (TensorFlow) reads as ".".
-    joined = "\n." + "\n.".join(names)
-    if "/" in joined:
-        joined = joined.replace("/", ".")
-    templates = _compiled()["number"].sub(".#", joined).split("\n.")[1:]
-    if len(templates) != len(names):  # a name holding a newline: template each name alone
-        templates = [_template(n) for n in names]
+    # One regex pass per chunk of names: layer and expert numbers -> "#". A leading "." lets a name start
+    # with a number (``0.weight`` of an nn.Sequential); "/" (TensorFlow) reads as ".". Each template is kept
+    # as one shared string (DeepSeek-V3: 43 of them for 91,991 names), so no chunk's strings outlive it.
+    number = _compiled()["number"]
+    shared: dict[str, str] = {}
+    keep = shared.setdefault
+    templates: list[str] = []
+    for i in range(0, len(names), _CHUNK):
+        chunk = names[i:i + _CHUNK]
+        joined = "\n." + "\n.".join(chunk)
+        if "/" in joined:
+            joined = joined.replace("/", ".")
+        found = number.sub(".#", joined).split("\n.")[1:]
+        if len(found) != len(chunk):  # a name holding a newline: template each name alone
+            found = [_template(n) for n in chunk]
+        templates += [keep(t, t) for t in found]
     distinct = set(templates)
     ctx = _context(distinct, model_type)
-    # Per template: group, role, sub, where the path starts, and the segment to skip when it repeats the
-    # group's name; looked up once per name below (the loop is the cost at 90,000 names).
-    rules: dict[str, tuple[Group, Role, Sub | None, int, str | None] | None] = {}
+    # Per template: group, role, sub, where the path starts, the segment to skip when it repeats the group's
+    # name, and the module paths already cut. Names of one module (``...experts.17.gate_proj.weight`` and
+    # ``.weight_scale_inv``) share one path tuple, and every segment is one shared string: the 91,991
+    # placements of DeepSeek-V3 hold a few hundred strings, not six new ones per name (about 35 MB).
+    rules: dict[str, tuple[Group, Role, Sub | None, int, str | None, dict[str, tuple[str, ...]]] | None] = {}
     for t in distinct:
         r = _rule(t, ctx)
-        rules[t] = None if r is None else (r.group, r.role, r.sub, r.start, r.group.value if r.drop_group else None)
+        rules[t] = None if r is None else (r.group, r.role, r.sub, r.start, r.group.value if r.drop_group else None,
+                                           {})
+    unclassified: dict[str, tuple[str, ...]] = {}
+    strings: dict[str, str] = {}
+    intern = strings.setdefault
     out: dict[str, Placement] = {}
     for name, template in zip(names, templates):
         rule = rules[template]
-        parts = name.split(".") if "/" not in name else re.split(r"[./]", name)
-        if rule is None:
-            out[name] = Placement(Group.UNCLASSIFIED, Role.OTHER, tuple(parts[:-1]), parts[-1])
+        if "/" in name:  # TensorFlow: "/" reads as "."
+            out[name] = _classify_with(name, None if rule is None else _Rule(
+                rule[0], rule[1], rule[2], rule[3], rule[4] is not None))
             continue
-        group, role, sub, start, skip = rule
-        if skip is not None and parts[start].lower() == skip:
-            start += 1
-        out[name] = Placement(group, role, tuple(parts[start:-1]), parts[-1], sub)
+        module, _, leaf = name.rpartition(".")
+        leaf = intern(leaf, leaf)
+        if rule is None:
+            path = unclassified.get(module)
+            if path is None:
+                path = unclassified[module] = tuple([intern(s, s) for s in module.split(".")]) if module else ()
+            out[name] = Placement(Group.UNCLASSIFIED, Role.OTHER, path, leaf)
+            continue
+        group, role, sub, start, skip, paths = rule
+        path = paths.get(module)
+        if path is None:
+            parts = name.split(".")
+            if skip is not None and parts[start].lower() == skip:
+                start += 1
+            path = tuple([intern(s, s) for s in parts[start:-1]])
+            if rule[3] < len(parts) - 1:  # the skip looked at the module, not the leaf: the same for its names
+                paths[module] = path
+        out[name] = Placement(group, role, path, leaf, sub)
     return out
