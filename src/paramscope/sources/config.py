@@ -138,6 +138,7 @@ def build(
                 f"--set {key}: not a field that changes the count of a {fam.name} model; "
                 f"fields that do: {', '.join(fam.fields)}"
             )
+    _check_layer_budget(raw, loaded.source)
     cfg = fam.resolve(raw, loaded.source)
     archs = raw.get("architectures") or []
     fallback = fam.default_class_for(cfg) if fam.default_class_for else fam.default_class
@@ -168,3 +169,17 @@ def build(
         overrides=dict(overrides or {}),
     )
     return inv, fam, cfg
+
+
+# Config fields that set how many blocks a formula builds (issue 9: a 1 kB config must answer within a second).
+LAYER_FIELDS = ("num_hidden_layers", "n_layer", "num_layers", "num_decoder_layers", "encoder_layers",
+                "decoder_layers", "num_hidden_groups", "inner_group_num", "n_layers")
+
+
+def _check_layer_budget(raw: Mapping[str, Any], source: str) -> None:
+    from .. import limits
+
+    for key in LAYER_FIELDS:
+        value = raw.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > limits.LAYERS.value:
+            raise limits.exceeded(source, limits.LAYERS, key, value, error=ConfigError)
