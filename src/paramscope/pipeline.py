@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Any, Mapping
 
 from . import units
@@ -150,6 +151,7 @@ def _assemble(
     from .sources import config as config_source
 
     tensors = kinds.classify(tensors)
+    _check_layer_numbers(tensors, source)
     if config_spec is not None:
         loaded = config_source.load(config_spec)
         raw_config, config_path = loaded.raw, loaded.source
@@ -244,7 +246,12 @@ def _family_and_formula(
     for fam, (cfg, cls, inferred_notes) in families.candidates(lambda f: _shapes(tensors, f), names):
         try:
             expected = _formula(cfg, "<inferred from the checkpoint>", options["model_class"] or cls, fam, options)
-        except (ConfigError, UnknownArchitecture):
+        except (ConfigError, UnknownArchitecture) as e:
+            if "MAX_LAYERS" in str(e):  # a layer number in the names past the budget: the file's fault
+                from .errors import FormatError
+
+                raise FormatError(f"{units.safe(label)}: the tensor names number layers up to "
+                                  f"{str(e).split(': ', 1)[-1]}") from e
             continue
         share = _explained(tensors, expected, fam)
         if share < EXPLAINED_SHARE:
@@ -330,3 +337,19 @@ def _explained(tensors: list[Tensor], expected: Anatomy, fam: Family) -> float:
             if (fam.canonical(t.name), fam.hf_shape(t.name, t.shape)) in known:
                 explained += t.numel
     return explained / total if total else 1.0
+
+
+_LAYER_NUMBER = re.compile(r"(?:^|[./])(?:layers?|h|blocks?)[./](\d+)(?:[./]|$)")
+
+
+def _check_layer_numbers(tensors: list[Tensor], source: str) -> None:
+    """A layer number in a name past MAX_LAYERS is the file's fault (a 1 kB file must not stand for 10^9
+    layers): one line naming the file, before any layer-driven work."""
+    from . import limits
+
+    cap = limits.LAYERS.value
+    for t in tensors:
+        m = _LAYER_NUMBER.search(t.name)
+        if m is not None and len(m.group(1)) >= len(str(cap)) and int(m.group(1)[:12]) > cap:
+            raise limits.exceeded(units.safe(source), limits.LAYERS, f"the layer number in {units.safe(t.name)!r}",
+                                  int(m.group(1)[:12]))
